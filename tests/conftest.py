@@ -1,0 +1,66 @@
+"""Shared fixtures: a real PostgreSQL (embedded by default, or the server named by
+the libpq variables) and one throw-away database per test module or test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from loader import db
+
+
+@pytest.fixture(scope="session")
+def pg_env() -> dict[str, str]:
+    """libpq variables of the server under test (started on demand)."""
+    return db.connection_env()
+
+
+def _create_database(base_env: dict[str, str], prefix: str) -> dict[str, str]:
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = db.connect(base_env | {"PGDATABASE": "postgres"}, autocommit=True)
+    with admin:
+        admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    return base_env | {"PGDATABASE": name}
+
+
+def _drop_database(base_env: dict[str, str], name: str) -> None:
+    with db.connect(base_env | {"PGDATABASE": "postgres"}, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("drop database if exists {} with (force)").format(
+                sql.Identifier(name)
+            )
+        )
+
+
+@pytest.fixture
+def fresh_db(pg_env) -> Iterator[dict[str, str]]:
+    """An empty database for one test; dropped afterwards."""
+    env = _create_database(pg_env, "ecom_test")
+    yield env
+    _drop_database(pg_env, env["PGDATABASE"])
+
+
+@pytest.fixture(scope="module")
+def module_db(pg_env) -> Iterator[dict[str, str]]:
+    """An empty database shared by the tests of one module."""
+    env = _create_database(pg_env, "ecom_mod")
+    yield env
+    _drop_database(pg_env, env["PGDATABASE"])
+
+
+def query(env: dict[str, str], statement: str, params=None) -> list[tuple]:
+    """Run one query in its own connection and return all rows."""
+    with db.connect(env) as conn:
+        return conn.execute(statement, params).fetchall()
+
+
+@pytest.fixture
+def sql_query():
+    return query
+
+
+__all__ = ["psycopg", "query"]
