@@ -371,7 +371,7 @@ def main() -> None:
     except EcomError as exc:
         if DEBUG["on"]:
             raise
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        typer.echo(f"error: {exc}", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         err_console.print("interrupted")

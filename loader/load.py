@@ -512,8 +512,8 @@ def _sift(
         label = ", ".join(fk.columns)
         row_checks.append(
             sql.SQL(
-                "case when {present} and not exists (select 1 from {ref} r where {join}) "
-                "then {m} || {value} end"
+                "case when {present} and not exists "
+                "(select 1 from {ref} r where {join}) then {m} || {value} end"
             ).format(
                 present=present,
                 ref=sql.Identifier("raw", fk.ref_table),
@@ -552,8 +552,8 @@ def _sift(
             )
             row_checks.append(
                 sql.SQL(
-                    "case when exists (select 1 from {table} x where {same} and ({other})) "
-                    "then {m} end"
+                    "case when exists "
+                    "(select 1 from {table} x where {same} and ({other})) then {m} end"
                 ).format(
                     table=table,
                     same=same_key,
@@ -609,7 +609,8 @@ def _sift(
     )
     cur.execute(
         sql.SQL(
-            "insert into {table} as t ({cols}) select {cols} from typed order by _line {conflict}"
+            "insert into {table} as t ({cols}) "
+            "select {cols} from typed order by _line {conflict}"
         ).format(table=table, cols=_quoted_list(cols), conflict=conflict)
     )
     rows_loaded = cur.execute("select count(*) from typed").fetchone()[0]
