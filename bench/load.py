@@ -1,0 +1,248 @@
+"""Benchmark: generation speed and `ecom load` against `psql \\copy` and pandas.
+
+In one run, for each scale:
+- `ecom generate` (order items per second, peak RSS),
+- `psql \\copy` of the same files into bare copies of the raw tables (same columns
+  and primary key, no foreign keys or checks): the ceiling,
+- `ecom load` of the clean files into an empty database (direct COPY path),
+- `ecom load` of the same data with 1 % dirty rows (sifted path),
+- `pandas.DataFrame.to_sql` of order_items.csv (the usual tutorial approach),
+and writes the ratios and peak RSS to docs/benchmarks.md (section "Loading").
+
+    python bench/load.py                # scales 1 and 10
+    python bench/load.py --scales 1,10,100
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.report import write_section  # noqa: E402
+from loader import db  # noqa: E402
+from loader.load import TABLES  # noqa: E402
+
+
+def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Run a command; return (seconds, peak RSS in MB) of that child alone."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        args, env=db.child_env(env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(args)}\n{process.stderr.read().decode()}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def fresh_database(base: dict[str, str]) -> dict[str, str]:
+    name = f"ecom_bench_{uuid.uuid4().hex[:8]}"
+    with db.connect(base | {"PGDATABASE": "postgres"}, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    return base | {"PGDATABASE": name}
+
+
+def drop_database(base: dict[str, str], env: dict[str, str]) -> None:
+    with db.connect(base | {"PGDATABASE": "postgres"}, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{env["PGDATABASE"]}" with (force)')
+
+
+def count_rows(folder: Path) -> int:
+    total = 0
+    for path in folder.glob("*.csv"):
+        with path.open("rb") as f:
+            total += (
+                sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+                - 1
+            )
+    return total
+
+
+def psql_ceiling(env: dict[str, str], folder: Path) -> float:
+    """Seconds for `psql \\copy` of every file into bare copies of the tables."""
+    from loader.load import apply_schema
+
+    with db.connect(env, autocommit=True) as conn:
+        apply_schema(conn)
+        conn.execute("create schema bare")
+        for table in TABLES:
+            pk = conn.execute(
+                "select pg_get_constraintdef(oid) from pg_constraint "
+                "where conrelid = %s::regclass and contype = 'p'",
+                [f"raw.{table}"],
+            ).fetchone()[0]
+            conn.execute(
+                f"create table bare.{table} (like raw.{table} including defaults, {pk})"
+            )
+    script = []
+    for table in TABLES:
+        for path in sorted(folder.glob(f"{table}*.csv")):
+            header = path.open(encoding="utf-8").readline().strip()
+            script.append(
+                f"\\copy bare.{table} ({header}) from '{path}' "
+                "with (format csv, header true)"
+            )
+    psql = db.psql_path()
+    started = time.perf_counter()
+    subprocess.run(
+        [psql, "-q", "-v", "ON_ERROR_STOP=1", "-f", "-"],
+        input="\n".join(script),
+        text=True,
+        env=db.child_env(env),
+        check=True,
+    )
+    return time.perf_counter() - started
+
+
+def pandas_to_sql(env: dict[str, str], folder: Path) -> tuple[float, int]:
+    """Seconds and rows for pandas.to_sql of order_items.csv (method='multi')."""
+    import pandas as pd
+    import sqlalchemy
+
+    url = db.connection_url(env).replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = sqlalchemy.create_engine(url)
+    frame_rows = 0
+    started = time.perf_counter()
+    for chunk in pd.read_csv(folder / "order_items.csv", chunksize=100_000):
+        chunk.to_sql(
+            "order_items_pandas",
+            engine,
+            schema="public",
+            if_exists="append",
+            index=False,
+            method="multi",
+            chunksize=10_000,
+        )
+        frame_rows += len(chunk)
+    engine.dispose()
+    return time.perf_counter() - started, frame_rows
+
+
+def bench_scale(base: dict[str, str], scale: float, work: Path) -> dict:
+    clean = work / f"clean_{scale:g}"
+    dirty = work / f"dirty_{scale:g}"
+    ecom = [sys.executable, "-m", "loader.cli"]
+    gen_s, gen_rss = run_measured(
+        [*ecom, "generate", "--scale", str(scale), "--out", str(clean)], base
+    )
+    run_measured(
+        [
+            *ecom,
+            "generate",
+            "--scale",
+            str(scale),
+            "--dirty-rate",
+            "0.01",
+            "--out",
+            str(dirty),
+        ],
+        base,
+    )
+    import json
+
+    manifest = json.loads((clean / "_manifest.json").read_text())
+    items = manifest["row_counts"]["order_items"]
+    rows = count_rows(clean)
+    dirty_rows = count_rows(dirty)
+
+    results = {"scale": scale, "rows": rows, "items": items}
+    results["gen_items_per_s"] = items / gen_s
+    results["gen_rss_mb"] = gen_rss
+
+    env = fresh_database(base)
+    try:
+        results["copy_s"] = psql_ceiling(env, clean)
+    finally:
+        drop_database(base, env)
+    env = fresh_database(base)
+    try:
+        results["load_s"], results["load_rss_mb"] = run_measured(
+            [*ecom, "load", str(clean)], env
+        )
+    finally:
+        drop_database(base, env)
+    env = fresh_database(base)
+    try:
+        results["dirty_s"], results["dirty_rss_mb"] = run_measured(
+            [*ecom, "load", str(dirty)], env
+        )
+    finally:
+        drop_database(base, env)
+    results["dirty_rows"] = dirty_rows
+    if scale <= 10:
+        env = fresh_database(base)
+        try:
+            results["pandas_s"], results["pandas_rows"] = pandas_to_sql(env, clean)
+        finally:
+            drop_database(base, env)
+    return results
+
+
+def render(all_results: list[dict]) -> str:
+    lines = [
+        "Measured by `python bench/load.py` on this machine (2 cores). The ceiling is "
+        "`psql \\copy` of the same files into bare copies of the raw tables (same "
+        "columns and primary key, no foreign keys or checks), in the same run. "
+        "Throughput counts every row of every file.",
+        "",
+        "| scale | rows | \\copy ceiling rows/s "
+        "| `ecom load` clean rows/s (× ceiling) "
+        "| `ecom load` 1 % dirty rows/s (× ceiling) "
+        "| pandas `to_sql` rows/s (× ceiling) "
+        "| loader peak RSS clean / dirty | generation items/s | generator peak RSS |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in all_results:
+        ceiling = r["rows"] / r["copy_s"]
+        clean = r["rows"] / r["load_s"]
+        dirty = r["dirty_rows"] / r["dirty_s"]
+        if "pandas_s" in r:
+            pandas_rate = r["pandas_rows"] / r["pandas_s"]
+            pandas_cell = f"{pandas_rate:,.0f} ({pandas_rate / ceiling:.2f}×)"
+        else:
+            pandas_cell = "not run"
+        lines.append(
+            f"| {r['scale']:g} | {r['rows']:,} | {ceiling:,.0f} "
+            f"| {clean:,.0f} ({clean / ceiling:.2f}×) "
+            f"| {dirty:,.0f} ({dirty / ceiling:.2f}×) "
+            f"| {pandas_cell} | {r['load_rss_mb']:.0f} / {r['dirty_rss_mb']:.0f} MB "
+            f"| {r['gen_items_per_s']:,.0f} | {r['gen_rss_mb']:.0f} MB |"
+        )
+    lines += [
+        "",
+        "Targets: clean ≥ 0.7 × ceiling, 1 % dirty ≥ 0.3 × ceiling, loader peak RSS "
+        "≤ 200 MB at every scale, generation ≥ 250 000 order items/s.",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", default="1,10")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args()
+    base = db.connection_env()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="ecom-bench-") as work:
+        for scale in [float(s) for s in args.scales.split(",")]:
+            print(f"scale {scale:g} ...", flush=True)
+            results.append(bench_scale(base, scale, Path(work)))
+            print(results[-1], flush=True)
+    text = render(results)
+    print(text)
+    if not args.no_write:
+        write_section("Loading", text)
+
+
+if __name__ == "__main__":
+    main()
