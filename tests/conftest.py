@@ -52,6 +52,33 @@ def module_db(pg_env) -> Iterator[dict[str, str]]:
     _drop_database(pg_env, env["PGDATABASE"])
 
 
+@pytest.fixture(scope="session")
+def built_warehouse(pg_env, tmp_path_factory) -> Iterator[dict]:
+    """Generated data (scale 0.2) loaded into a fresh database and `dbt build` run.
+
+    Read-only for the tests that use it: a test that edits data makes its own.
+    """
+    from loader.dbt_runner import run_dbt
+    from loader.generate import generate
+    from loader.load import load_directory
+
+    env = _create_database(pg_env, "ecom_wh")
+    data_dir = tmp_path_factory.mktemp("data")
+    manifest = generate(data_dir, scale=0.2, seed=7)
+    load_directory(env, data_dir)
+    target = tmp_path_factory.mktemp("dbt_target")
+    result = run_dbt(["build"], env, target_path=target, capture=True)
+    assert result.returncode == 0, result.stdout[-5000:]
+    yield {
+        "env": env,
+        "data_dir": data_dir,
+        "manifest": manifest,
+        "target_path": target,
+        "build_output": result.stdout,
+    }
+    _drop_database(pg_env, env["PGDATABASE"])
+
+
 def query(env: dict[str, str], statement: str, params=None) -> list[tuple]:
     """Run one query in its own connection and return all rows."""
     with db.connect(env) as conn:
