@@ -34,9 +34,7 @@ def test_docs_generate_cleanly_and_cover_every_column(built_warehouse, tmp_path)
     for kind in ("doc", "test"):
         coverage = subprocess.run(
             [
-                sys.executable,
-                "-m",
-                "dbt_coverage",
+                str(Path(sys.executable).with_name("dbt-coverage")),
                 "compute",
                 kind,
                 "--run-artifacts-dir",
