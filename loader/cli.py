@@ -158,7 +158,7 @@ def generate(
 
     started = time.perf_counter()
     with _step_progress() as progress:
-        task = progress.add_task("generating", total=None)
+        task = progress.add_task("generating", total=1)
 
         def report(step: str, done: int, total: int) -> None:
             progress.update(task, description=step, completed=done, total=total)

@@ -115,9 +115,7 @@ create table if not exists raw.order_items (
 );
 
 create index if not exists orders_customer_id_idx on raw.orders (customer_id);
-create index if not exists orders_updated_at_idx on raw.orders (updated_at);
 create index if not exists order_items_order_id_idx on raw.order_items (order_id);
-create index if not exists order_items_updated_at_idx on raw.order_items (updated_at);
 
 -- Loader bookkeeping: one row per file loaded, one row per rejected record.
 create table if not exists raw.load_batches (
