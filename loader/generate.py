@@ -38,6 +38,48 @@ import numpy as np
 from faker import Faker
 
 from loader.config import EcomError
+from loader.shop_model import (
+    ADJECTIVES,
+    BLACK_FRIDAY_BOOST,
+    BRAND_SUFFIXES,
+    CANCEL_RATE,
+    CATEGORIES,
+    CHANNEL_TYPES,
+    CHANNELS,
+    CHRISTMAS_DIP,
+    CLOSED_ACCOUNT_SHARE,
+    CUSTOMERS_PER_SCALE,
+    DISCONTINUED_SHARE,
+    EMAIL_DOMAINS,
+    EXPRESS_CENTS,
+    EXPRESS_RATE,
+    FAILED_PAYMENT_RATE,
+    FREE_SHIPPING_CENTS,
+    HOUR_WEIGHTS,
+    LAUNCHED_SHARE,
+    LOW_STOCK_SHARE,
+    LOYAL_CHANNEL,
+    MOBILE_GROWTH,
+    MONTH_FACTOR,
+    ORDER_STATUSES,
+    PAIR_PROBABILITY,
+    PAYMENT_METHODS,
+    PAYMENT_MIX,
+    PAYMENT_STATUSES,
+    PERSONAS,
+    PLANTED_PAIRS,
+    PRE_EXISTING_SHARE,
+    PRODUCTS_PER_SCALE,
+    PROFILE_EDIT_SHARE,
+    PROMO_SIGNUP_LIFT,
+    REGIONS,
+    RESTOCK_DAILY,
+    RETURN_RATE,
+    SEGMENTS,
+    SIGNUP_GROWTH,
+    SOFT_DELETE_RATE,
+    WEEKDAY_FACTOR,
+)
 
 Progress = Callable[[str, int, int], None]
 
@@ -138,337 +180,28 @@ DAY = 86_400
 NEVER = np.int64(2**62)  # "event does not happen" in lifecycle arrays (seconds)
 MAX_DIRTY_RATE = 0.5
 
-# --------------------------------------------------------------------------- the world
+# --------------------------------------------------------------------------- the shop
 
-# name, share of customers, shipping fee (cents), delivery days (min, max), countries
-# as (ISO code, Faker locale, calling code, tax rate, share within the region)
-REGIONS: tuple[tuple[str, float, int, tuple[int, int], tuple[tuple], ...], ...] = (
-    (
-        "Western Europe",
-        0.22,
-        499,
-        (1, 4),
-        (
-            ("FR", "fr_FR", "33", 0.20, 0.45),
-            ("DE", "de_DE", "49", 0.19, 0.40),
-            ("NL", "nl_NL", "31", 0.21, 0.15),
-        ),
-    ),
-    (
-        "Southern Europe",
-        0.10,
-        599,
-        (2, 5),
-        (("ES", "es_ES", "34", 0.21, 0.55), ("IT", "it_IT", "39", 0.22, 0.45)),
-    ),
-    (
-        "Northern Europe",
-        0.07,
-        699,
-        (2, 5),
-        (("SE", "sv_SE", "46", 0.25, 0.60), ("DK", "da_DK", "45", 0.25, 0.40)),
-    ),
-    (
-        "British Isles",
-        0.14,
-        399,
-        (1, 3),
-        (("GB", "en_GB", "44", 0.20, 0.85), ("IE", "en_IE", "353", 0.23, 0.15)),
-    ),
-    (
-        "Central Europe",
-        0.09,
-        549,
-        (2, 6),
-        (("PL", "pl_PL", "48", 0.23, 0.60), ("AT", "de_AT", "43", 0.20, 0.40)),
-    ),
-    (
-        "North America",
-        0.24,
-        699,
-        (2, 7),
-        (("US", "en_US", "1", 0.07, 0.85), ("CA", "en_CA", "1", 0.13, 0.15)),
-    ),
-    (
-        "Latin America",
-        0.07,
-        1299,
-        (4, 12),
-        (("BR", "pt_BR", "55", 0.17, 0.60), ("MX", "es_MX", "52", 0.16, 0.40)),
-    ),
-    (
-        "Asia Pacific",
-        0.07,
-        1499,
-        (4, 10),
-        (("AU", "en_AU", "61", 0.10, 0.75), ("NZ", "en_NZ", "64", 0.15, 0.25)),
-    ),
-)
-
-# name, type, share of customer acquisition
-CHANNELS: tuple[tuple[str, str, float], ...] = (
-    ("Website", "online", 0.38),
-    ("Mobile App", "online", 0.24),
-    ("Amazon Marketplace", "marketplace", 0.16),
-    ("eBay Marketplace", "marketplace", 0.08),
-    ("Retail Stores", "offline", 0.14),
-)
-CHANNEL_TYPES = ("online", "marketplace", "offline")
-PAYMENT_METHODS = ("card", "paypal", "bank_transfer", "cash_on_delivery", "gift_card")
-# payment method mix per channel type (same order as PAYMENT_METHODS)
-PAYMENT_MIX = {
-    "online": (0.52, 0.24, 0.08, 0.07, 0.09),
-    "marketplace": (0.62, 0.28, 0.0, 0.0, 0.10),
-    "offline": (0.85, 0.0, 0.0, 0.0, 0.15),
-}
-ORDER_STATUSES = ("placed", "shipped", "delivered", "cancelled", "returned")
-PAYMENT_STATUSES = ("paid", "pending", "failed", "refunded")
-SEGMENTS = ("consumer", "corporate", "home_office")
-EMAIL_DOMAINS = (
-    ("gmail.com", 0.36),
-    ("outlook.com", 0.13),
-    ("yahoo.com", 0.10),
-    ("hotmail.com", 0.08),
-    ("icloud.com", 0.08),
-    ("proton.me", 0.03),
-    ("gmx.net", 0.06),
-    ("web.de", 0.04),
-    ("orange.fr", 0.04),
-    ("libero.it", 0.03),
-    ("wp.pl", 0.03),
-    ("mail.com", 0.02),
-)
-
-
-@dataclass(frozen=True)
-class Category:
-    """A product category: catalogue share, demand, prices, margins, season."""
-
-    name: str
-    catalog_share: float
-    demand: float
-    median_price: float
-    price_range: tuple[float, float]
-    margin_range: tuple[float, float]
-    extra_units: float  # mean extra units per order line (quantity - 1)
-    season: tuple[float, ...]  # Jan..Dec demand multipliers, relative to the shop
-    subcategories: dict[str, tuple[str, ...]]  # subcategory -> product nouns
-
-
-CATEGORIES: tuple[Category, ...] = (
-    Category(
-        "electronics",
-        0.16,
-        0.8,
-        75,
-        (9, 1800),
-        (0.10, 0.28),
-        0.05,
-        (0.85, 0.8, 0.88, 0.88, 0.9, 0.9, 0.9, 0.95, 1.0, 1.0, 1.35, 1.6),
-        {
-            "smartphones": ("Smartphone", "Phone", "Foldable Phone"),
-            "laptops": ("Laptop", "Notebook", "Ultrabook"),
-            "audio": ("Headphones", "Earbuds", "Speaker", "Soundbar"),
-            "cameras": ("Camera", "Action Cam", "Lens"),
-            "accessories": ("Charger", "USB-C Cable", "Phone Case", "Power Bank"),
-            "smart home": ("Smart Plug", "Smart Bulb", "Doorbell Camera"),
-        },
-    ),
-    Category(
-        "home",
-        0.16,
-        0.9,
-        40,
-        (5, 900),
-        (0.30, 0.55),
-        0.15,
-        (0.95, 0.9, 1.05, 1.1, 1.05, 1.0, 0.95, 0.95, 1.0, 1.0, 1.1, 1.15),
-        {
-            "kitchen": ("Coffee Maker", "Chef's Knife", "Frying Pan", "Blender"),
-            "furniture": ("Desk Chair", "Bookshelf", "Side Table", "Sofa"),
-            "decor": ("Vase", "Wall Clock", "Picture Frame", "Candle Set"),
-            "bedding": ("Duvet Cover", "Pillow", "Blanket", "Sheet Set"),
-            "lighting": ("Desk Lamp", "Floor Lamp", "String Lights"),
-        },
-    ),
-    Category(
-        "fashion",
-        0.20,
-        1.0,
-        35,
-        (6, 300),
-        (0.45, 0.70),
-        0.10,
-        (0.85, 0.8, 1.05, 1.1, 1.05, 1.0, 0.9, 0.95, 1.1, 1.1, 1.1, 1.1),
-        {
-            "women": ("Dress", "Blouse", "Skirt", "Cardigan"),
-            "men": ("Shirt", "Chinos", "Jacket", "Sweater"),
-            "shoes": ("Sneakers", "Boots", "Sandals", "Loafers"),
-            "accessories": ("Scarf", "Belt", "Backpack", "Sunglasses", "Wallet"),
-            "kids": ("T-Shirt", "Hoodie", "Pyjamas"),
-        },
-    ),
-    Category(
-        "beauty",
-        0.10,
-        0.8,
-        20,
-        (3, 180),
-        (0.50, 0.75),
-        0.35,
-        (0.95, 1.05, 1.0, 1.0, 1.05, 1.0, 0.95, 0.95, 0.95, 1.0, 1.1, 1.25),
-        {
-            "skincare": ("Face Cream", "Serum", "Cleanser", "Sunscreen"),
-            "makeup": ("Lipstick", "Mascara", "Foundation", "Eyeshadow Palette"),
-            "fragrance": ("Eau de Parfum", "Eau de Toilette", "Body Mist"),
-            "haircare": ("Shampoo", "Conditioner", "Hair Dryer", "Hair Oil"),
-        },
-    ),
-    Category(
-        "sports",
-        0.10,
-        0.7,
-        45,
-        (5, 1200),
-        (0.28, 0.50),
-        0.10,
-        (1.1, 0.95, 1.0, 1.05, 1.15, 1.2, 1.15, 1.05, 0.95, 0.9, 0.85, 0.9),
-        {
-            "fitness": ("Yoga Mat", "Dumbbell Set", "Resistance Bands", "Kettlebell"),
-            "outdoor": ("Tent", "Sleeping Bag", "Hiking Backpack", "Headlamp"),
-            "cycling": ("Bike Helmet", "Bike Light", "Cycling Gloves", "Road Bike"),
-            "running": ("Running Shoes", "Running Jacket", "Sports Watch"),
-            "team sports": ("Football", "Basketball", "Shin Guards"),
-        },
-    ),
-    Category(
-        "books",
-        0.12,
-        0.6,
-        14,
-        (4, 70),
-        (0.18, 0.38),
-        0.15,
-        (0.95, 0.9, 0.95, 0.95, 0.95, 1.0, 1.05, 1.05, 1.0, 1.0, 1.05, 1.3),
-        {
-            "fiction": ("Novel", "Thriller", "Short Stories"),
-            "non-fiction": ("Biography", "History", "Essays"),
-            "children": ("Picture Book", "Bedtime Stories"),
-            "comics": ("Graphic Novel", "Manga Volume"),
-            "cookbooks": ("Cookbook", "Baking Book"),
-        },
-    ),
-    Category(
-        "grocery",
-        0.08,
-        0.7,
-        7,
-        (1.5, 45),
-        (0.15, 0.35),
-        0.9,
-        (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.05, 1.15),
-        {
-            "coffee & tea": ("Coffee Beans", "Ground Coffee", "Green Tea", "Capsules"),
-            "snacks": ("Dark Chocolate", "Granola Bars", "Trail Mix"),
-            "pantry": ("Olive Oil", "Pasta", "Honey", "Spice Set"),
-            "beverages": ("Sparkling Water", "Juice Box", "Energy Drink"),
-        },
-    ),
-    Category(
-        "toys",
-        0.08,
-        0.6,
-        28,
-        (5, 250),
-        (0.35, 0.55),
-        0.10,
-        (0.7, 0.7, 0.8, 0.8, 0.85, 0.85, 0.85, 0.85, 0.9, 1.0, 1.5, 2.2),
-        {
-            "games": ("Board Game", "Card Game"),
-            "puzzles": ("Jigsaw Puzzle", "3D Puzzle"),
-            "building sets": ("Building Set", "Marble Run"),
-            "dolls": ("Doll", "Dollhouse", "Plush Toy"),
-            "outdoor toys": ("Water Blaster", "Kite", "Scooter"),
-        },
-    ),
-)
-ADJECTIVES = (
-    "Classic",
-    "Essential",
-    "Premium",
-    "Compact",
-    "Pro",
-    "Ultra",
-    "Eco",
-    "Deluxe",
-    "Everyday",
-    "Smart",
-    "Lite",
-    "Urban",
-    "Nordic",
-    "Vintage",
-    "Signature",
-)
-BRAND_SUFFIXES = ("", " Labs", " & Co", " Works", " Studio", " Goods", " Supply")
-# (category, subcategory) of A and of B for the planted basket pairs
-PLANTED_PAIRS = (
-    ("electronics", "smartphones", "electronics", "accessories"),
-    ("home", "kitchen", "grocery", "coffee & tea"),
-    ("sports", "outdoor", "sports", "outdoor"),
-    ("fashion", "shoes", "fashion", "accessories"),
-    ("toys", "building sets", "books", "children"),
-)
-PAIR_PROBABILITY = 0.4  # P(B is added | A in the basket)
-
-
-@dataclass(frozen=True)
-class Personas:
-    """Customer personas; every field is indexed by persona number."""
-
-    names: tuple[str, ...] = ("one_timer", "bargain_hunter", "regular", "vip")
-    share: tuple[float, ...] = (0.36, 0.25, 0.29, 0.10)
-    first_order: tuple[float, ...] = (0.80, 0.90, 0.94, 0.97)  # P(ever orders)
-    orders_per_month: tuple[float, ...] = (0.18, 0.48, 0.58, 1.4)  # when engaged
-    churn: tuple[float, ...] = (0.85, 0.12, 0.06, 0.02)  # P(stop) after an order
-    decay_days: tuple[float, ...] = (30.0, 45.0, 75.0, 120.0)
-    decay_floor: tuple[float, ...] = (0.10, 0.20, 0.25, 0.40)
-    promo_lift: tuple[float, ...] = (0.5, 3.0, 0.4, 0.2)  # intensity on promo days
-    promo_use: tuple[float, ...] = (0.5, 0.9, 0.45, 0.3)  # P(use an active code)
-    basket_lines: tuple[float, ...] = (1.4, 1.7, 2.1, 2.5)  # mean lines per order
-    extra_units: tuple[float, ...] = (0.0, 0.1, 0.1, 0.35)
-    price_tilt: tuple[float, ...] = (-0.1, -0.4, 0.0, 0.15)  # exponent on price
-    alive_before_start: tuple[float, ...] = (0.15, 0.65, 0.8, 0.9)
-    segment_mix: tuple[tuple[float, float, float], ...] = (
-        (0.86, 0.04, 0.10),
-        (0.88, 0.02, 0.10),
-        (0.80, 0.07, 0.13),
-        (0.60, 0.28, 0.12),
+_P = {
+    k: np.asarray(getattr(PERSONAS, k), dtype=float)
+    for k in (
+        "share", "first_order", "orders_per_month", "churn", "decay_days",
+        "decay_floor", "promo_lift", "promo_use", "basket_lines", "extra_units",
+        "price_tilt", "alive_before_start",
     )
-
-
-PERSONAS = Personas()
-_P = {k: np.asarray(getattr(PERSONAS, k), dtype=float) for k in (
-    "share", "first_order", "orders_per_month", "churn", "decay_days",
-    "decay_floor", "promo_lift", "promo_use", "basket_lines", "extra_units",
-    "price_tilt", "alive_before_start",
-)}  # fmt: skip
-
-CUSTOMERS_PER_SCALE = 10_000
-PRE_EXISTING_SHARE = 0.3  # customers who signed up before the generated range
-SIGNUP_GROWTH = 0.55  # yearly growth of new sign-ups (linear)
-MONTH_FACTOR = (0.84, 0.80, 0.90, 0.92, 0.95, 0.94, 0.92, 0.91, 0.97, 1.02, 1.22, 1.32)
-WEEKDAY_FACTOR = (1.10, 1.03, 1.00, 0.98, 0.92, 0.84, 1.13)  # Monday..Sunday
-HOUR_WEIGHTS = (
-    0.3, 0.2, 0.15, 0.1, 0.1, 0.15, 0.3, 0.6, 0.9, 1.1, 1.2, 1.25,
-    1.3, 1.25, 1.2, 1.2, 1.25, 1.35, 1.5, 1.65, 1.7, 1.5, 1.0, 0.6,
-)  # fmt: skip
+}  # fmt: skip
 _HOUR_CDF = np.cumsum(HOUR_WEIGHTS) / np.sum(HOUR_WEIGHTS)
-FREE_SHIPPING_CENTS = 5_000
+_COUNTRIES = tuple(c for region in REGIONS for c in region.countries)
+
 
 # --------------------------------------------------------------------------- CSV bytes
 # Rows are built as uint8 matrices: every field is a fixed-width block, padded with
 # NUL bytes that are removed from the final buffer in one pass (UTF-8 text never
 # contains NUL). That keeps the formatting vectorised end to end.
+
+
+_T2 = np.frombuffer("".join(f"{i:02d}" for i in range(100)).encode(), np.uint8)
+_T2 = _T2.reshape(100, 2)  # "00".."99"
 
 
 def _digits(values: np.ndarray, width: int | None = None) -> np.ndarray:
@@ -490,21 +223,18 @@ def _digits(values: np.ndarray, width: int | None = None) -> np.ndarray:
 
 def _two(values: np.ndarray) -> np.ndarray:
     """Integers 0..99 as two zero-padded digits."""
-    v = np.asarray(values, dtype=np.int64)
-    out = np.empty((v.size, 2), np.uint8)
-    out[:, 0] = v // 10 + 48
-    out[:, 1] = v % 10 + 48
-    return out
+    return _T2[np.asarray(values, dtype=np.int64)]
 
 
 def _money(cents: np.ndarray) -> np.ndarray:
     """Non-negative cents as `123.45`."""
     c = np.asarray(cents, dtype=np.int64)
-    whole = _digits(c // 100)
+    whole, frac = np.divmod(c, 100)
+    whole = _digits(whole)
     out = np.empty((c.size, whole.shape[1] + 3), np.uint8)
     out[:, : whole.shape[1]] = whole
     out[:, -3] = ord(".")
-    out[:, -2:] = _two(c % 100)
+    out[:, -2:] = _T2[frac]
     return out
 
 
@@ -522,15 +252,37 @@ def _civil(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return y, m, d
 
 
-def _date_bytes(days: np.ndarray) -> np.ndarray:
-    """Days since the epoch as `YYYY-MM-DD`."""
+def _date_table(days: np.ndarray) -> np.ndarray:
+    """Distinct days as `YYYY-MM-DD` rows."""
     y, m, d = _civil(days)
     out = np.empty((y.size, 10), np.uint8)
     out[:, 0:4] = _digits(y, 4)
     out[:, 4] = out[:, 7] = ord("-")
-    out[:, 5:7] = _two(m)
-    out[:, 8:10] = _two(d)
+    out[:, 5:7] = _T2[m]
+    out[:, 8:10] = _T2[d]
     return out
+
+
+def _date_bytes(days: np.ndarray) -> np.ndarray:
+    """Days since the epoch as `YYYY-MM-DD` (a lookup over the days' span)."""
+    days = np.asarray(days, dtype=np.int64)
+    if days.size == 0:
+        return np.empty((0, 10), np.uint8)
+    lo, hi = int(days.min()), int(days.max())
+    if hi - lo > 4 * days.size:
+        return _date_table(days)
+    return _date_table(np.arange(lo, hi + 1))[days - lo]
+
+
+_CLOCK = np.empty((DAY, 10), np.uint8)  # "THH:MM:SSZ" for every second of a day
+_sod = np.arange(DAY)
+_CLOCK[:, 0] = ord("T")
+_CLOCK[:, 1:3] = _T2[_sod // 3600]
+_CLOCK[:, 3] = _CLOCK[:, 6] = ord(":")
+_CLOCK[:, 4:6] = _T2[_sod // 60 % 60]
+_CLOCK[:, 7:9] = _T2[_sod % 60]
+_CLOCK[:, 9] = ord("Z")
+del _sod
 
 
 def _timestamp(seconds: np.ndarray) -> np.ndarray:
@@ -538,13 +290,7 @@ def _timestamp(seconds: np.ndarray) -> np.ndarray:
     days, sod = np.divmod(np.asarray(seconds, dtype=np.int64), DAY)
     out = np.empty((days.size, 20), np.uint8)
     out[:, :10] = _date_bytes(days)
-    out[:, 10] = ord("T")
-    hours, rest = np.divmod(sod, 3600)
-    out[:, 11:13] = _two(hours)
-    out[:, 13] = out[:, 16] = ord(":")
-    out[:, 14:16] = _two(rest // 60)
-    out[:, 17:19] = _two(rest % 60)
-    out[:, 19] = ord("Z")
+    out[:, 10:] = _CLOCK[sod]
     return out
 
 
@@ -633,12 +379,10 @@ def _season(days: np.ndarray) -> np.ndarray:
     bf = np.asarray(_black_fridays(range(int(y.min()), int(y.max()) + 1)))
     offset = days[:, None] - bf[None, :]
     boost = np.ones(days.size)
-    for delta, mult in ((0, 2.4), (1, 1.6), (2, 1.5), (3, 2.0)):
+    for delta, mult in BLACK_FRIDAY_BOOST:
         boost[(offset == delta).any(axis=1)] = mult
-    xmas = m == 12
-    boost[xmas & (d == 24)] = 0.7
-    boost[xmas & (d == 25)] = 0.45
-    boost[xmas & (d == 26)] = 0.8
+    for day_of_month, mult in CHRISTMAS_DIP:
+        boost[(m == 12) & (d == day_of_month)] = mult
     return f * boost
 
 
@@ -678,9 +422,8 @@ def _pools(seed: int) -> Pools:
     city: list[str] = []
     offs: dict[str, list[int]] = {"f": [], "l": [], "c": []}
     providers = ["faker.providers.person", "faker.providers.address"]
-    countries = [c for region in REGIONS for c in region[4]]
-    for number, (_code, locale, _, _, _) in enumerate(countries):
-        fake = Faker(locale, providers=providers)
+    for number, country in enumerate(_COUNTRIES):
+        fake = Faker(country.locale, providers=providers)
         fake.seed_instance(seed * 1_000 + number)
         for key, target, make, size in (
             ("f", first, fake.first_name, 60),
@@ -792,7 +535,7 @@ def _charm(cents: np.ndarray) -> np.ndarray:
 
 
 def _n_products(scale: float) -> int:
-    return max(80, round(400 * scale**0.4))
+    return max(80, round(PRODUCTS_PER_SCALE * scale**0.4))
 
 
 def _streams(seed: int) -> dict[str, np.random.Generator]:
@@ -809,13 +552,13 @@ def _catalog(seed: int, scale: float, start: date, end: date) -> Catalog:
     t_end_s = (end_day + 1) * DAY
 
     codes, region_of, share, vat, calling = [], [], [], [], []
-    for r, (_, _, _, _, countries) in enumerate(REGIONS):
-        for code, _, call, rate, sh in countries:
-            codes.append(code)
+    for r, region in enumerate(REGIONS):
+        for country in region.countries:
+            codes.append(country.code)
             region_of.append(r)
-            share.append(sh)
-            vat.append(round(rate * 10_000))
-            calling.append(call)
+            share.append(country.share)
+            vat.append(round(country.tax_rate * 10_000))
+            calling.append(country.calling_code)
 
     # products: categories, subcategories, names, prices, costs, lifecycle
     n = _n_products(scale)
@@ -875,12 +618,12 @@ def _catalog(seed: int, scale: float, start: date, end: date) -> Catalog:
     # from the month after launch); 6 % are discontinued before the end.
     span = end_day + 1 - start_day
     created_day = np.where(
-        rng.random(n) < 0.85,
+        rng.random(n) >= LAUNCHED_SHARE,
         start_day - rng.integers(30, 730, n),
         start_day + rng.integers(0, max(span - 30, 1), n),
     )
     created_s = created_day * DAY + rng.integers(0, 6 * 3600, n)
-    disc = rng.random(n) < 0.06
+    disc = rng.random(n) < DISCONTINUED_SHARE
     disc_day = (
         created_day
         + 120
@@ -907,9 +650,15 @@ def _catalog(seed: int, scale: float, start: date, end: date) -> Catalog:
         used.add(a_pick)
         # B: a cheaper companion of middling popularity, so the pairing stands out
         b_pick = _top_product(
-            always & (base < base[a_pick]), category, sub_arr, cb, sub_b, popularity,
-            used, rank=0.5,
-        )  # fmt: skip
+            always & (base < base[a_pick]),
+            category,
+            sub_arr,
+            cb,
+            sub_b,
+            popularity,
+            used,
+            rank=0.5,
+        )
         if b_pick < 0:
             b_pick = _top_product(
                 always, category, sub_arr, cb, sub_b, popularity, used, rank=0.5
@@ -933,8 +682,8 @@ def _catalog(seed: int, scale: float, start: date, end: date) -> Catalog:
         country_share=np.asarray(share),
         country_vat_bp=np.asarray(vat, dtype=np.int64),
         country_calling=calling,
-        region_fee=np.asarray([r[2] for r in REGIONS], dtype=np.int64),
-        region_days=np.asarray([r[3] for r in REGIONS], dtype=float),
+        region_fee=np.asarray([r.shipping_cents for r in REGIONS], dtype=np.int64),
+        region_days=np.asarray([r.delivery_days for r in REGIONS], dtype=float),
         n_products=n,
         category=category,
         subcategory=subcategory,
@@ -964,10 +713,16 @@ def _catalog(seed: int, scale: float, start: date, end: date) -> Catalog:
     )
     comma = np.full((n, 1), ord(","), np.uint8)
     cat_obj.product_text = _hcat(
-        _pool(sku), comma, _pool(names), comma,
-        _pool([CATEGORIES[c].name for c in category.tolist()]), comma,
-        _pool(subcategory), comma, _pool(brands),
-    )  # fmt: skip
+        _pool(sku),
+        comma,
+        _pool(names),
+        comma,
+        _pool([CATEGORIES[c].name for c in category.tolist()]),
+        comma,
+        _pool(subcategory),
+        comma,
+        _pool(brands),
+    )
     return cat_obj
 
 
@@ -1048,7 +803,11 @@ def _signup_density(cat: Catalog, days: np.ndarray) -> np.ndarray:
     days = np.asarray(days, dtype=np.int64)
     growth = 1.0 + SIGNUP_GROWTH * (days - cat.start_day) / 365.25
     promo = cat.promo_for_days(days) >= 0
-    return np.maximum(growth, 0.2) * _season(days) * np.where(promo, 1.4, 1.0)
+    return (
+        np.maximum(growth, 0.2)
+        * _season(days)
+        * np.where(promo, 1.0 + PROMO_SIGNUP_LIFT, 1.0)
+    )
 
 
 def _time_of_day(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -1066,7 +825,7 @@ def _new_customers(
     seg_u = rng.random(n)
     seg_cdf = np.cumsum(np.asarray(PERSONAS.segment_mix), axis=1)[persona]
     segment = (seg_u[:, None] > seg_cdf).sum(axis=1).clip(0, 2).astype(np.int8)
-    region_share = np.asarray([r[1] for r in REGIONS])
+    region_share = np.asarray([r.share for r in REGIONS])
     region = rng.choice(len(REGIONS), n, p=region_share / region_share.sum())
     # country within the region
     u = rng.random(n)
@@ -1081,7 +840,7 @@ def _new_customers(
     years = (signup_s / DAY - cat.start_day) / 365.25
     mix = np.asarray([c[2] for c in CHANNELS])
     # the mobile app gains share over time
-    mobile = np.clip(1.0 + 0.3 * years, 0.5, 3.0)
+    mobile = np.clip(1.0 + MOBILE_GROWTH * years, 0.5, 3.0)
     w = np.repeat(mix[None, :], n, axis=0)
     w[:, 1] *= mobile
     cdf = np.cumsum(w, axis=1) / w.sum(axis=1, keepdims=True)
@@ -1177,7 +936,7 @@ def _initial_customers(
     c["last_t"][pre] = lo + rng.random(p.size) * (start_t - lo)
     c["alive"][pre] = rng.random(p.size) < _P["alive_before_start"][p]
     # a few accounts are closed before the end of the range
-    closes = rng.random(total) < 0.035
+    closes = rng.random(total) < CLOSED_ACCOUNT_SHARE
     begin = np.where(np.isfinite(c["first_t"]), c["first_t"], signup / DAY) + 1.0
     end_t = float(cat.t_end)
     at = begin + rng.random(total) * (end_t - begin)
@@ -1215,7 +974,7 @@ def _customer_rows(
     closed = g["deact_t"] * DAY < as_of_s
     deact_s = np.where(closed, np.floor(g["deact_t"] * DAY), 0).astype(np.int64)
     # some profiles were edited after sign-up (address, phone, consent...)
-    edited = rng.random(n) < 0.25
+    edited = rng.random(n) < PROFILE_EDIT_SHARE
     span = np.maximum(as_of_s - g["signup_s"], 1)
     edit_s = g["signup_s"] + (rng.random(n) * span).astype(np.int64)
     updated = np.where(closed, deact_s, np.where(edited, edit_s, g["signup_s"]))
@@ -1274,8 +1033,11 @@ def _simulate(
     """
     persona_all = cust["persona"]
     first_t, last_t, alive, deact_t = (
-        cust["first_t"], cust["last_t"], cust["alive"], cust["deact_t"]
-    )  # fmt: skip
+        cust["first_t"],
+        cust["last_t"],
+        cust["alive"],
+        cust["deact_t"],
+    )
     days = np.arange(t0, t1)
     promo_on = cat.promo_for_days(days) >= 0
     weight = _season(days)[None, :] * (
@@ -1393,7 +1155,7 @@ def _facts(
     p = cust["persona"][c].astype(np.int64)
     day = s // DAY
     channel = np.where(
-        rng.random(n) < 0.7,
+        rng.random(n) < LOYAL_CHANNEL,
         cust["channel"][c],
         rng.choice(len(CHANNELS), n, p=_channel_share()),
     ).astype(np.int64)
@@ -1421,10 +1183,14 @@ def _facts(
     pair = cat.pair_of[product]
     add = (pair >= 0) & (rng.random(product.size) < PAIR_PROBABILITY)
     keys = np.concatenate(
-        [line_order * cat.n_products + product,
-         line_order[add] * cat.n_products + cat.pair_b[pair[add]]]
-    )  # fmt: skip
-    keys = np.unique(keys)  # one line per product and order, sorted by order
+        [
+            line_order * cat.n_products + product,
+            line_order[add] * cat.n_products + cat.pair_b[pair[add]],
+        ]
+    )
+    # one line per product and order, sorted by order (keys are nearly sorted)
+    keys = np.sort(keys, kind="stable")
+    keys = keys[np.concatenate([[True], keys[1:] != keys[:-1]])]
     item_order, item_product = np.divmod(keys, cat.n_products)
     m = item_order.size
     extra = np.asarray([ct.extra_units for ct in CATEGORIES])[
@@ -1446,8 +1212,8 @@ def _facts(
     shipping = np.where(
         offline | (net >= FREE_SHIPPING_CENTS), 0, cat.region_fee[region]
     ).astype(np.int64)
-    express = ~offline & (rng.random(n) < 0.08)
-    shipping = shipping + np.where(express, 700, 0)
+    express = ~offline & (rng.random(n) < EXPRESS_RATE)
+    shipping = shipping + np.where(express, EXPRESS_CENTS, 0)
     vat = cat.country_vat_bp[cust["country"][c]]
     tax = ((net + shipping) * vat + 5_000) // 10_000
 
@@ -1489,10 +1255,10 @@ def _lifecycle(
     """Event times (seconds, NEVER if it does not happen) of each order."""
     n = s.size
     u = rng.random(n)
-    fail = ~offline & (u < 0.018)
-    cancel = ~offline & (u >= 0.018) & (u < 0.042)
-    ret = ~fail & ~cancel & (rng.random(n) < 0.05)
-    delete = rng.random(n) < 0.002
+    fail = ~offline & (u < FAILED_PAYMENT_RATE)
+    cancel = ~offline & ~fail & (u < FAILED_PAYMENT_RATE + CANCEL_RATE)
+    ret = ~fail & ~cancel & (rng.random(n) < RETURN_RATE)
+    delete = rng.random(n) < SOFT_DELETE_RATE
     h = 3600.0
     pay = s + np.select(
         [method == 2, method == 3],
@@ -1618,22 +1384,37 @@ class _Dirt:
 
     TABLE_KINDS: dict[str, tuple[str, ...]] = {
         "customers": (
-            "wrong_column_count", "bad_timestamp", "duplicate_key",
-            "malformed_email", "overlong_text", "invalid_utf8",
+            "wrong_column_count",
+            "bad_timestamp",
+            "duplicate_key",
+            "malformed_email",
+            "overlong_text",
+            "invalid_utf8",
         ),
         "products": (
-            "wrong_column_count", "bad_number", "duplicate_key",
-            "overlong_text", "invalid_utf8",
+            "wrong_column_count",
+            "bad_number",
+            "duplicate_key",
+            "overlong_text",
+            "invalid_utf8",
         ),
         "orders": (
-            "wrong_column_count", "bad_number", "bad_timestamp",
-            "unknown_foreign_key", "duplicate_key",
+            "wrong_column_count",
+            "bad_number",
+            "bad_timestamp",
+            "unknown_foreign_key",
+            "duplicate_key",
         ),
         "order_items": (
-            "wrong_column_count", "bad_number", "bad_timestamp", "negative_quantity",
-            "discount_above_line", "unknown_foreign_key", "duplicate_key",
+            "wrong_column_count",
+            "bad_number",
+            "bad_timestamp",
+            "negative_quantity",
+            "discount_above_line",
+            "unknown_foreign_key",
+            "duplicate_key",
         ),
-    }  # fmt: skip
+    }
     # the table whose file guarantees the kind appears at least once
     OWNER: dict[str, str] = {
         "malformed_email": "customers",
@@ -1642,10 +1423,15 @@ class _Dirt:
     } | {
         k: "order_items"
         for k in (
-            "wrong_column_count", "bad_number", "bad_timestamp", "negative_quantity",
-            "discount_above_line", "unknown_foreign_key", "duplicate_key",
+            "wrong_column_count",
+            "bad_number",
+            "bad_timestamp",
+            "negative_quantity",
+            "discount_above_line",
+            "unknown_foreign_key",
+            "duplicate_key",
         )
-    }  # fmt: skip
+    }
 
     def __init__(self, rate: float, rng: np.random.Generator, next_id: int, seen: set):
         self.rate = rate
@@ -1802,9 +1588,14 @@ class _CsvFile:
         self.injected += 1
         self.dirt.seen.add(kind)
         self.dirt.injected.append(
-            {"table": self.table, "file": self.name, "line": self.line, "kind": kind,
-             "key": key}
-        )  # fmt: skip
+            {
+                "table": self.table,
+                "file": self.name,
+                "line": self.line,
+                "kind": kind,
+                "key": key,
+            }
+        )
 
     def close(self, force: bool = False) -> None:
         """Close; with `force`, first add the kinds this table guarantees."""
@@ -1917,12 +1708,26 @@ def generate(
     # small dimensions
     dim_s = (cat.start_day - 400) * DAY + 9 * 3600
     f = open_file("regions")
-    f.write(_rows([_digits(np.arange(1, len(REGIONS) + 1)), _pool([r[0] for r in REGIONS]),
-                   _timestamp(np.full(len(REGIONS), dim_s))]))  # fmt: skip
+    f.write(
+        _rows(
+            [
+                _digits(np.arange(1, len(REGIONS) + 1)),
+                _pool([r.name for r in REGIONS]),
+                _timestamp(np.full(len(REGIONS), dim_s)),
+            ]
+        )
+    )
     f = open_file("channels")
-    f.write(_rows([_digits(np.arange(1, len(CHANNELS) + 1)), _pool([c[0] for c in CHANNELS]),
-                   _pool([c[1] for c in CHANNELS]),
-                   _timestamp(np.full(len(CHANNELS), dim_s))]))  # fmt: skip
+    f.write(
+        _rows(
+            [
+                _digits(np.arange(1, len(CHANNELS) + 1)),
+                _pool([c[0] for c in CHANNELS]),
+                _pool([c[1] for c in CHANNELS]),
+                _timestamp(np.full(len(CHANNELS), dim_s)),
+            ]
+        )
+    )
     f = open_file("promotions")
     n_promo = len(cat.promo_code)
     f.write(
@@ -1971,9 +1776,10 @@ def generate(
             items_f.write(_item_rows(facts))
             late = facts.ordered_s[facts.item_order] >= t_end_s - 30 * DAY
             recent += np.bincount(
-                facts.item_product[late], weights=facts.item_qty[late],
+                facts.item_product[late],
+                weights=facts.item_qty[late],
                 minlength=cat.n_products,
-            ).astype(np.int64)  # fmt: skip
+            ).astype(np.int64)
             open_parts.append(_open_orders(facts, t_end_s))
         report("generate", 3 + i, total_steps)
     orders_f.close(force=True)
@@ -2049,8 +1855,18 @@ def _month_starts(first_day: int, end_excl: int) -> list[tuple[int, int]]:
     return out
 
 
-OPEN_KEYS = ("order_id", "customer", "channel", "region", "promo", "ordered_s",
-             "method", "shipping", "tax", "ev")  # fmt: skip
+OPEN_KEYS = (
+    "order_id",
+    "customer",
+    "channel",
+    "region",
+    "promo",
+    "ordered_s",
+    "method",
+    "shipping",
+    "tax",
+    "ev",
+)
 
 
 def _open_orders(f: Facts, until_s: int) -> dict[str, np.ndarray]:
@@ -2089,7 +1905,7 @@ def _initial_stock(
     daily = recent / 30.0
     lead = rng.uniform(5, 14, n)
     reorder = np.ceil(daily * lead).astype(np.int64) + rng.integers(5, 20, n)
-    low = rng.random(n) < 0.10
+    low = rng.random(n) < LOW_STOCK_SHARE
     stock = np.where(
         low,
         (rng.random(n) * 0.95 * reorder).astype(np.int64) * (rng.random(n) > 0.2),
@@ -2208,11 +2024,14 @@ def append_days(out_dir: Path, days: int, *, progress: Progress | None = None) -
         # stock movements and price changes
         sold = np.zeros(cat.n_products, np.int64)
         if facts is not None:
-            sold = np.bincount(facts.item_product, weights=facts.item_qty,
-                               minlength=cat.n_products).astype(np.int64)  # fmt: skip
+            sold = np.bincount(
+                facts.item_product, weights=facts.item_qty, minlength=cat.n_products
+            ).astype(np.int64)
         active = cat.discontinued_s >= t1_s
         stock = np.maximum(stock - sold, 0)
-        restock = active & (stock < reorder) & (rng.random(cat.n_products) < 0.35)
+        restock = (
+            active & (stock < reorder) & (rng.random(cat.n_products) < RESTOCK_DAILY)
+        )
         stock = stock + np.where(
             restock,
             (reorder * rng.uniform(2.0, 5.0, cat.n_products)).astype(np.int64),
@@ -2226,8 +2045,12 @@ def append_days(out_dir: Path, days: int, *, progress: Progress | None = None) -
         if idx.size:
             upd_s = t1_s - 1 - rng.integers(0, 3600, idx.size)
             prod_updated[idx] = upd_s
-            out("products", _product_rows(cat, idx, stock[idx], reorder[idx],
-                                          np.full(idx.size, day), upd_s))  # fmt: skip
+            out(
+                "products",
+                _product_rows(
+                    cat, idx, stock[idx], reorder[idx], np.full(idx.size, day), upd_s
+                ),
+            )
         for table in LOAD_ORDER:
             if table in written:
                 f = written[table]

@@ -342,30 +342,89 @@ def _csv_field(value: str) -> bytes:
     return ('"' + value.replace('"', '""') + '"').encode("utf-8")
 
 
-def _records(path: Path, start: int) -> Iterator[tuple[int, bytes]]:
-    """(first line number, raw bytes) of each CSV record after the header.
+def _landing_rows(
+    source: SourceFile, on_bytes: Callable[[int], None] | None
+) -> Iterator[bytes]:
+    """CSV lines for the landing table: line number, reason, record, fields.
 
-    A record spans several physical lines when a quoted field holds a newline.
-    Line 1 is the header.
+    Reads blocks of lines. A block with no quote, no NUL byte, valid UTF-8 and the
+    right number of commas on every line (the usual case) is passed on with one
+    list comprehension; other blocks are walked record by record. A quoted field
+    may hold newlines, so a record can span lines (and blocks); it is numbered by
+    its first line (the header is line 1).
     """
-    with path.open("rb") as f:
-        f.seek(start)
-        line_no = 1
-        pending: list[bytes] = []
-        quotes = 0
-        first_line = 0
-        for line in f:
-            line_no += 1
-            if not pending:
-                first_line = line_no
-            pending.append(line)
-            quotes += line.count(b'"')
-            if quotes % 2:  # inside a quoted field: the record goes on
+    n = len(source.columns)
+    commas = n - 1
+    empty_fields = b"," * n
+    line_no = 1
+    pending: list[bytes] = []  # lines of a record whose quotes are still open
+    quotes = 0
+    first_line = 0
+
+    def landing_row(first: int, record: bytes) -> bytes | None:
+        if not record.strip():
+            return None  # blank line: not a record
+        problem = _shape_problem(record, n)
+        if problem is None:
+            row = b"%d,,,%s" % (first, record)
+            return row if row.endswith(b"\n") else row + b"\n"
+        shown = record.rstrip(b"\r\n").decode("utf-8", "backslashreplace")
+        shown = shown.replace("\x00", "\\x00")
+        return b"%d,%s,%s%s\n" % (
+            first,
+            _csv_field(problem),
+            _csv_field(shown),
+            empty_fields,
+        )
+
+    with source.path.open("rb") as f:
+        f.seek(source.header_bytes)
+        while lines := f.readlines(COPY_CHUNK_BYTES):
+            block = b"".join(lines)
+            if on_bytes:
+                on_bytes(len(block))
+            if (
+                not pending
+                and b'"' not in block
+                and b"\x00" not in block
+                and lines[-1].endswith(b"\n")
+                and all(line.count(b",") == commas for line in lines)
+                and _is_utf8(block)
+            ):
+                yield b"".join(
+                    [
+                        b"%d,,,%s" % (i, line)
+                        for i, line in enumerate(lines, line_no + 1)
+                    ]
+                )
+                line_no += len(lines)
                 continue
-            yield first_line, b"".join(pending) if len(pending) > 1 else pending[0]
-            pending, quotes = [], 0
+            out = []
+            for line in lines:
+                line_no += 1
+                if not pending:
+                    first_line = line_no
+                pending.append(line)
+                quotes += line.count(b'"')
+                if quotes % 2:  # inside a quoted field: the record goes on
+                    continue
+                row = landing_row(first_line, b"".join(pending))
+                pending, quotes = [], 0
+                if row is not None:
+                    out.append(row)
+            yield b"".join(out)
         if pending:
-            yield first_line, b"".join(pending)
+            row = landing_row(first_line, b"".join(pending))
+            if row is not None:
+                yield row
+
+
+def _is_utf8(block: bytes) -> bool:
+    try:
+        block.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _shape_problem(record: bytes, n_columns: int) -> str | None:
@@ -387,42 +446,6 @@ def _shape_problem(record: bytes, n_columns: int) -> str | None:
     if count != n_columns:
         return f"wrong number of fields: expected {n_columns}, found {count}"
     return None
-
-
-def _landing_rows(
-    source: SourceFile, on_bytes: Callable[[int], None] | None
-) -> Iterator[bytes]:
-    """CSV lines for the landing table: line number, reason, record, fields."""
-    n = len(source.columns)
-    empty_fields = b"," * n
-    out: list[bytes] = []
-    size = 0
-    for line_no, record in _records(source.path, source.header_bytes):
-        if on_bytes:
-            on_bytes(len(record))
-        if not record.strip():
-            continue  # blank line: not a record
-        problem = _shape_problem(record, n)
-        if problem is None:
-            row = b"%d,,," % line_no + record
-            if not row.endswith(b"\n"):
-                row += b"\n"
-        else:
-            shown = record.rstrip(b"\r\n").decode("utf-8", "backslashreplace")
-            shown = shown.replace("\x00", "\\x00")
-            row = b"%d,%s,%s%s\n" % (
-                line_no,
-                _csv_field(problem),
-                _csv_field(shown),
-                empty_fields,
-            )
-        out.append(row)
-        size += len(row)
-        if size >= COPY_CHUNK_BYTES:
-            yield b"".join(out)
-            out, size = [], 0
-    if out:
-        yield b"".join(out)
 
 
 def _quoted_list(names: list[str], prefix: str = "") -> sql.Composable:
@@ -471,7 +494,10 @@ def _sift(
     cols = source.columns
     types = {c.name: c.sql_type for c in spec.columns}
     not_null = {c.name for c in spec.columns if c.not_null}
-    cur.execute("drop table if exists pg_temp.landing, pg_temp.checked, pg_temp.typed")
+    cur.execute(
+        "drop table if exists pg_temp.landing, pg_temp.checked, pg_temp.typed, "
+        "pg_temp.row_problems"
+    )
     cur.execute(
         sql.SQL(
             "create temp table landing (_line bigint, _reason text, _record text, {})"
@@ -538,35 +564,45 @@ def _sift(
 
     # 3. row-level problems: CHECK constraints, foreign keys, duplicate keys.
     table = sql.Identifier("raw", spec.name)
-    row_checks: list[sql.Composable] = []
+    row_checks: list[sql.Composable] = [sql.SQL("t._checks")]
+    constraint_checks: list[sql.Composable] = [sql.SQL("null")]
     for name, expression in spec.checks:
         if not any(re.search(rf"\b{re.escape(c)}\b", expression) for c in cols):
             continue
-        row_checks.append(
+        constraint_checks.append(
             sql.SQL("case when not coalesce({e}, true) then {m} end").format(
                 e=sql.SQL(expression),
                 m=sql.Literal(f"violates {name}: {_readable(expression)}"),
             )
         )
-    for fk in spec.foreign_keys:
+    # Parents and other holders of a unique key are found with left joins (hash
+    # joins over the whole batch), not with a lookup per row.
+    joins: list[sql.Composable] = []
+    for n, fk in enumerate(spec.foreign_keys):
         if not set(fk.columns) <= set(cols):
             continue
-        join = sql.SQL(" and ").join(
-            sql.SQL("r.{} = t.{}").format(sql.Identifier(rc), sql.Identifier(c))
-            for c, rc in zip(fk.columns, fk.ref_columns, strict=True)
-        )
-        present = sql.SQL(" and ").join(
-            sql.SQL("t.{} is not null").format(sql.Identifier(c)) for c in fk.columns
+        alias = sql.Identifier(f"p{n}")
+        joins.append(
+            sql.SQL("left join {ref} {a} on {on}").format(
+                ref=sql.Identifier("raw", fk.ref_table),
+                a=alias,
+                on=sql.SQL(" and ").join(
+                    sql.SQL("{a}.{rc} = t.{c}").format(
+                        a=alias, rc=sql.Identifier(rc), c=sql.Identifier(c)
+                    )
+                    for c, rc in zip(fk.columns, fk.ref_columns, strict=True)
+                ),
+            )
         )
         label = ", ".join(fk.columns)
         row_checks.append(
             sql.SQL(
-                "case when {present} and not exists "
-                "(select 1 from {ref} r where {join}) then {m} || {value} end"
+                "case when t.{first} is not null and {a}.{ref_first} is null "
+                "then {m} || {value} end"
             ).format(
-                present=present,
-                ref=sql.Identifier("raw", fk.ref_table),
-                join=join,
+                first=sql.Identifier(fk.columns[0]),
+                a=alias,
+                ref_first=sql.Identifier(fk.ref_columns[0]),
                 m=sql.Literal(
                     f"unknown {label}: no {fk.ref_table} row with {label} = "
                 ),
@@ -592,76 +628,105 @@ def _sift(
         )
         if i > 0 and spec.primary_key:
             # a unique key held by another row already in the table
-            same_key = sql.SQL(" and ").join(
-                sql.SQL("x.{c} = t.{c}").format(c=sql.Identifier(c)) for c in key
+            alias = sql.Identifier(f"u{i}")
+            joins.append(
+                sql.SQL("left join {table} {a} on {on}").format(
+                    table=table,
+                    a=alias,
+                    on=sql.SQL(" and ").join(
+                        sql.SQL("{a}.{c} = t.{c}").format(a=alias, c=sql.Identifier(c))
+                        for c in key
+                    ),
+                )
             )
             other_row = sql.SQL(" or ").join(
-                sql.SQL("x.{c} <> t.{c}").format(c=sql.Identifier(c))
+                sql.SQL("{a}.{c} <> t.{c}").format(a=alias, c=sql.Identifier(c))
                 for c in spec.primary_key
             )
             row_checks.append(
-                sql.SQL(
-                    "case when exists "
-                    "(select 1 from {table} x where {same} and ({other})) then {m} end"
-                ).format(
-                    table=table,
-                    same=same_key,
+                sql.SQL("case when {other} then {m} end").format(
                     other=other_row,
                     m=sql.Literal(f"{label} already used by another {spec.name} row"),
                 )
             )
-    if row_checks:
-        cur.execute(
-            sql.SQL(
-                """
-                update checked c set problem = p.problem
+    # CHECK expressions name bare columns: evaluate them before the joins.
+    cur.execute(
+        sql.SQL(
+            """
+            create temp table row_problems as
+            select _line, problem from (
+                select t._line, nullif(concat_ws('; ', {checks}), '') as problem
                 from (
-                    select _line, nullif(concat_ws('; ', {checks}), '') as problem
-                    from typed t
-                ) p
-                where p._line = c._line and p.problem is not null
-                """
-            ).format(checks=sql.SQL(", ").join(row_checks))
+                    select typed.*,
+                        nullif(concat_ws('; ', {constraint_checks}), '') as _checks
+                    from typed
+                ) t
+                {joins}
+            ) p
+            where problem is not null
+            """
+        ).format(
+            checks=sql.SQL(", ").join(row_checks),
+            constraint_checks=sql.SQL(", ").join(constraint_checks),
+            joins=sql.SQL(" ").join(joins),
         )
-        cur.execute(
-            "delete from typed t using checked c "
-            "where c._line = t._line and c.problem is not null"
-        )
+    )
+    cur.execute(
+        "update checked c set problem = p.problem from row_problems p "
+        "where p._line = c._line"
+    )
+    cur.execute("delete from typed where _line in (select _line from row_problems)")
 
-    # 4. upsert the valid rows; updated_at never moves backwards.
+    # 4. upsert the valid rows: update the keys that exist (when a value differs;
+    # updated_at never moves backwards), then insert the new keys.
+    # Foreign keys were checked above for the whole batch: skip the per-row
+    # triggers when the role may (see _copy_direct).
+    skip_triggers = bool(spec.foreign_keys) and _may_skip_triggers(cur)
+    if skip_triggers:
+        cur.execute("set local session_replication_role = replica")
+    pk = spec.primary_key
+    same_key = sql.SQL(" and ").join(
+        sql.SQL("t.{c} = x.{c}").format(c=sql.Identifier(c)) for c in pk
+    )
     updates = [
-        sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(c))
+        sql.SQL("{c} = x.{c}").format(c=sql.Identifier(c))
         for c in cols
-        if c not in spec.primary_key and c != "updated_at"
+        if c not in pk and c != "updated_at"
     ]
     if "updated_at" in cols:
         updates.append(
             sql.SQL(
-                "updated_at = greatest(excluded.updated_at, "
-                "t.updated_at + interval '1 second')"
+                "updated_at = "
+                "greatest(x.updated_at, t.updated_at + interval '1 second')"
             )
         )
-    changed = sql.SQL("({}) is distinct from ({})").format(
-        _quoted_list(cols, "t"),
-        sql.SQL(", ").join(
-            sql.SQL("excluded.{}").format(sql.Identifier(c)) for c in cols
-        ),
-    )
-    conflict = (
-        sql.SQL("on conflict ({pk}) do update set {updates} where {changed}").format(
-            pk=_quoted_list(spec.primary_key),
-            updates=sql.SQL(", ").join(updates),
-            changed=changed,
+    if updates:
+        cur.execute(
+            sql.SQL(
+                "update {table} t set {updates} from typed x "
+                "where {same_key} and ({t_cols}) is distinct from ({x_cols})"
+            ).format(
+                table=table,
+                updates=sql.SQL(", ").join(updates),
+                same_key=same_key,
+                t_cols=_quoted_list(cols, "t"),
+                x_cols=_quoted_list(cols, "x"),
+            )
         )
-        if updates and spec.primary_key
-        else sql.SQL("on conflict do nothing")
-    )
     cur.execute(
         sql.SQL(
-            "insert into {table} as t ({cols}) "
-            "select {cols} from typed order by _line {conflict}"
-        ).format(table=table, cols=_quoted_list(cols), conflict=conflict)
+            "insert into {table} ({cols}) select {x_cols} from typed x "
+            "where not exists (select 1 from {table} t where {same_key}) "
+            "order by x._line"
+        ).format(
+            table=table,
+            cols=_quoted_list(cols),
+            x_cols=_quoted_list(cols, "x"),
+            same_key=same_key,
+        )
     )
+    if skip_triggers:
+        cur.execute("set local session_replication_role = origin")
     rows_loaded = cur.execute("select count(*) from typed").fetchone()[0]
 
     # 5. log the rejects.
@@ -675,7 +740,7 @@ def _sift(
         [batch_id, spec.name, source.path.name],
     )
     rows_rejected = cur.rowcount
-    cur.execute("drop table landing, checked, typed")
+    cur.execute("drop table landing, checked, typed, row_problems")
     return rows_read, rows_loaded, rows_rejected
 
 
