@@ -1,0 +1,63 @@
+"""The `ecom` command: connection helpers and one-line errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import psycopg
+
+from loader import db
+
+
+def ecom(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "loader.cli", *args],
+        env=db.child_env(env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_db_url_and_env_reach_the_same_database(fresh_db):
+    url = ecom(fresh_db, "db", "url")
+    assert url.returncode == 0
+    with psycopg.connect(url.stdout.strip()) as conn:
+        assert (
+            conn.execute("select current_database()").fetchone()[0]
+            == (fresh_db["PGDATABASE"])
+        )
+    exports = ecom(fresh_db, "db", "env").stdout
+    assert f"export PGDATABASE='{fresh_db['PGDATABASE']}'" in exports
+    assert "export DBT_PROFILES_DIR=" in exports
+
+
+def test_db_status_and_psql(fresh_db):
+    status = ecom(fresh_db, "db", "status")
+    assert status.returncode == 0 and "status: running" in status.stdout
+    psql = ecom(fresh_db, "db", "psql", "-tAc", "select 40 + 2")
+    assert psql.returncode == 0 and psql.stdout.strip() == "42"
+
+
+def test_user_errors_are_one_line(fresh_db, tmp_path):
+    cases = [
+        (("generate", "--start", "2024-99-01", "--out", str(tmp_path)), "--start"),
+        (("generate", "--append-days", "2", "--out", str(tmp_path / "none")), "none"),
+        (("load", str(tmp_path / "missing")), "no such directory"),
+    ]
+    for args, needle in cases:
+        result = ecom(fresh_db, *args)
+        assert result.returncode == 1, args
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+        assert needle in lines[0]
+
+
+def test_unreachable_database_is_one_line(fresh_db):
+    down = fresh_db | {"PGHOST": "127.0.0.1", "PGPORT": "1"}
+    result = ecom(down, "db", "status")
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("error: cannot connect to PostgreSQL")
+    assert "Traceback" not in result.stderr
