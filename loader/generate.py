@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import math
+import numbers
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -177,6 +179,9 @@ DIRTY_ID_BASE = 800_000_000_000
 UNKNOWN_ID_BASE = 900_000_000_000
 
 DAY = 86_400
+NO_DATE = -(2**31)  # a missing birth date in the int32 day arrays
+CUSTOMER_CHUNK = 100_000  # customers drawn and formatted per block
+FACT_CHUNK = 200_000  # order / item rows formatted per block
 NEVER = np.int64(2**62)  # "event does not happen" in lifecycle arrays (seconds)
 MAX_DIRTY_RATE = 0.5
 
@@ -219,11 +224,6 @@ def _digits(values: np.ndarray, width: int | None = None) -> np.ndarray:
         limits = 10 ** np.arange(width - 1, 0, -1, dtype=np.int64)
         out[:, : width - 1][v[:, None] < limits[None, :]] = 0
     return out
-
-
-def _two(values: np.ndarray) -> np.ndarray:
-    """Integers 0..99 as two zero-padded digits."""
-    return _T2[np.asarray(values, dtype=np.int64)]
 
 
 def _money(cents: np.ndarray) -> np.ndarray:
@@ -311,10 +311,6 @@ def _pool(values: Iterable[str]) -> np.ndarray:
     ).reshape(len(encoded), width)
 
 
-def _pick(pool: np.ndarray, index: np.ndarray) -> np.ndarray:
-    return pool[np.asarray(index, dtype=np.int64)]
-
-
 def _hcat(*parts: np.ndarray) -> np.ndarray:
     return np.concatenate(parts, axis=1)
 
@@ -343,11 +339,6 @@ def _text(mat: np.ndarray) -> bytes:
 
 
 _BOOL = _pool(["false", "true"])
-_CONST = {name: _pool([name]) for name in ("-", ".", "@", "+", " ")}
-
-
-def _const(sym: str, n: int) -> np.ndarray:
-    return np.broadcast_to(_CONST[sym], (n, _CONST[sym].shape[1]))
 
 
 # --------------------------------------------------------------------------- calendar
@@ -414,6 +405,20 @@ class Pools:
     colors: list[str]
 
 
+def _city_maker(fake: Faker) -> Callable[[], str]:
+    """`fake.city`, made independent of string hashing.
+
+    Some locales (it_IT) keep their city list in set order, which changes with
+    PYTHONHASHSEED; draw from the sorted list with the seeded instance instead.
+    """
+    owner = next((p for p in fake.get_providers() if hasattr(p, "city")), None)
+    cities = getattr(owner, "cities", None)
+    if isinstance(cities, list | tuple) and cities:
+        ordered = sorted(set(cities))
+        return lambda: fake.random.choice(ordered)
+    return fake.city
+
+
 @lru_cache(maxsize=4)
 def _pools(seed: int) -> Pools:
     """Seeded Faker pools; rows later draw indices into them with numpy."""
@@ -428,7 +433,7 @@ def _pools(seed: int) -> Pools:
         for key, target, make, size in (
             ("f", first, fake.first_name, 60),
             ("l", last, fake.last_name, 60),
-            ("c", city, fake.city, 25),
+            ("c", city, _city_maker(fake), 25),
         ):
             values = sorted({make()[:100] for _ in range(size)})
             offs[key].append(len(target))
@@ -541,7 +546,10 @@ def _n_products(scale: float) -> int:
 def _streams(seed: int) -> dict[str, np.random.Generator]:
     names = ("catalog", "customers", "simulation", "dirty")
     seqs = np.random.SeedSequence(seed).spawn(len(names))
-    return {n: np.random.Generator(np.random.PCG64(s)) for n, s in zip(names, seqs)}
+    return {
+        n: np.random.Generator(np.random.PCG64(s))
+        for n, s in zip(names, seqs, strict=True)
+    }
 
 
 @lru_cache(maxsize=4)
@@ -587,6 +595,7 @@ def _catalog(seed: int, scale: float, start: date, end: date) -> Catalog:
             for b, s in zip(
                 rng.choice(len(brand_pool), 8, replace=False),
                 rng.integers(0, len(BRAND_SUFFIXES), 8),
+                strict=True,
             )
         ]
         lo, hi = cat.price_range
@@ -865,32 +874,33 @@ def _new_customers(
         "alive": np.ones(n, bool),
         "deact_t": np.full(n, np.inf),
         # text attributes, as pool indices
-        "first_name": pools.first_off[country]
-        + (rng.random(n) * pools.first_cnt[country]).astype(np.int64),
-        "last_name": pools.last_off[country]
-        + (rng.random(n) * pools.last_cnt[country]).astype(np.int64),
+        "first_name": (
+            pools.first_off[country] + (rng.random(n) * pools.first_cnt[country])
+        ).astype(np.int32),
+        "last_name": (
+            pools.last_off[country] + (rng.random(n) * pools.last_cnt[country])
+        ).astype(np.int32),
         "city": np.where(
             rng.random(n) < 0.03,
             -1,
-            pools.city_off[country]
-            + (rng.random(n) * pools.city_cnt[country]).astype(np.int64),
-        ),
-        "email_style": rng.integers(0, 4, n),
+            pools.city_off[country] + (rng.random(n) * pools.city_cnt[country]),
+        ).astype(np.int32),
+        "email_style": rng.integers(0, 4, n).astype(np.int8),
         "email_domain": rng.choice(
             len(EMAIL_DOMAINS),
             n,
             p=np.asarray([d[1] for d in EMAIL_DOMAINS])
             / sum(d[1] for d in EMAIL_DOMAINS),
-        ),
+        ).astype(np.int8),
         "phone": np.where(
             rng.random(n) < 0.12, -1, rng.integers(200_000_000, 999_999_999, n)
-        ),
+        ).astype(np.int32),
         "birth_day": np.where(
             rng.random(n) < 0.08,
-            np.iinfo(np.int64).min,
+            NO_DATE,
             (signup_s // DAY)
             - (np.clip(rng.normal(39, 12, n), 18, 85) * 365.25).astype(np.int64),
-        ),
+        ).astype(np.int32),
     }
 
 
@@ -926,7 +936,12 @@ def _initial_customers(
     signup = np.sort(
         np.concatenate([pre_days, in_days]) * DAY + _time_of_day(rng, total)
     )
-    c = _new_customers(cat, rng, signup)
+    blocks = [
+        _new_customers(cat, rng, signup[a : a + CUSTOMER_CHUNK])
+        for a in range(0, total, CUSTOMER_CHUNK)
+    ]
+    c = {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]}
+    del blocks
     pre = signup < cat.start_day * DAY
     # customers from before the range: they bought before, some are still engaged
     p = c["persona"][pre]
@@ -953,7 +968,6 @@ def _customer_rows(
     rng: np.random.Generator,
 ) -> np.ndarray:
     """Row matrix of customers[sel] as of a moment (is_active, updated_at)."""
-    pools = _pools(cat.seed)
     first_pool, last_pool, city_pool = _pools_bytes(cat.seed)
     first_ascii, last_ascii, initial = _ascii_pools(cat.seed)
     g = {k: v[sel] for k, v in c.items()}
@@ -968,7 +982,7 @@ def _customer_rows(
     email = _hcat(first_part, sep, last_ascii[g["last_name"]], _digits(cid), domain)
     calling = _pool(["+" + x + " " for x in cat.country_calling])[g["country"]]
     phone = _null(_hcat(calling, _digits(np.maximum(g["phone"], 0), 9)), g["phone"] < 0)
-    no_birth = g["birth_day"] == np.iinfo(np.int64).min
+    no_birth = g["birth_day"] == NO_DATE
     birth = _null(_date_bytes(np.where(no_birth, 0, g["birth_day"])), no_birth)
     city = _null(city_pool[np.maximum(g["city"], 0)], g["city"] < 0)
     closed = g["deact_t"] * DAY < as_of_s
@@ -978,7 +992,6 @@ def _customer_rows(
     span = np.maximum(as_of_s - g["signup_s"], 1)
     edit_s = g["signup_s"] + (rng.random(n) * span).astype(np.int64)
     updated = np.where(closed, deact_s, np.where(edited, edit_s, g["signup_s"]))
-    del pools
     return _rows(
         [
             _digits(cid),
@@ -1107,9 +1120,8 @@ class Facts:
     method: np.ndarray
     shipping: np.ndarray
     tax: np.ndarray
-    ev: (
-        np.ndarray
-    )  # (n, 7) event seconds: pay, ship, deliver, return, cancel, fail, delete
+    # (n, 7) event seconds: pay, ship, deliver, return, cancel, fail, delete
+    ev: np.ndarray
     item_id: np.ndarray
     item_order: np.ndarray  # order row index
     item_product: np.ndarray
@@ -1337,16 +1349,17 @@ def _order_rows(
     )
 
 
-def _item_rows(f: Facts) -> np.ndarray:
+def _item_rows(f: Facts, sel: slice = slice(None)) -> np.ndarray:
+    order = f.item_order[sel]
     return _rows(
         [
-            _digits(f.item_id),
-            _digits(f.order_id[f.item_order]),
-            _digits(f.item_product + 1),
-            _digits(f.item_qty),
-            _money(f.item_price),
-            _money(f.item_discount),
-            _timestamp(f.ordered_s[f.item_order]),
+            _digits(f.item_id[sel]),
+            _digits(f.order_id[order]),
+            _digits(f.item_product[sel] + 1),
+            _digits(f.item_qty[sel]),
+            _money(f.item_price[sel]),
+            _money(f.item_discount[sel]),
+            _timestamp(f.ordered_s[order]),
         ]
     )
 
@@ -1379,59 +1392,61 @@ def _product_rows(
 # --------------------------------------------------------------------------- writing
 
 
+# the kinds each table's file can carry
+DIRTY_TABLE_KINDS: dict[str, tuple[str, ...]] = {
+    "customers": (
+        "wrong_column_count",
+        "bad_timestamp",
+        "duplicate_key",
+        "malformed_email",
+        "overlong_text",
+        "invalid_utf8",
+    ),
+    "products": (
+        "wrong_column_count",
+        "bad_number",
+        "duplicate_key",
+        "overlong_text",
+        "invalid_utf8",
+    ),
+    "orders": (
+        "wrong_column_count",
+        "bad_number",
+        "bad_timestamp",
+        "unknown_foreign_key",
+        "duplicate_key",
+    ),
+    "order_items": (
+        "wrong_column_count",
+        "bad_number",
+        "bad_timestamp",
+        "negative_quantity",
+        "discount_above_line",
+        "unknown_foreign_key",
+        "duplicate_key",
+    ),
+}
+# the table whose file guarantees the kind appears at least once
+DIRTY_KIND_OWNER: dict[str, str] = {
+    "malformed_email": "customers",
+    "overlong_text": "customers",
+    "invalid_utf8": "customers",
+} | {
+    k: "order_items"
+    for k in (
+        "wrong_column_count",
+        "bad_number",
+        "bad_timestamp",
+        "negative_quantity",
+        "discount_above_line",
+        "unknown_foreign_key",
+        "duplicate_key",
+    )
+}
+
+
 class _Dirt:
     """Plans and builds injected bad rows (additional rows, never replacements)."""
-
-    TABLE_KINDS: dict[str, tuple[str, ...]] = {
-        "customers": (
-            "wrong_column_count",
-            "bad_timestamp",
-            "duplicate_key",
-            "malformed_email",
-            "overlong_text",
-            "invalid_utf8",
-        ),
-        "products": (
-            "wrong_column_count",
-            "bad_number",
-            "duplicate_key",
-            "overlong_text",
-            "invalid_utf8",
-        ),
-        "orders": (
-            "wrong_column_count",
-            "bad_number",
-            "bad_timestamp",
-            "unknown_foreign_key",
-            "duplicate_key",
-        ),
-        "order_items": (
-            "wrong_column_count",
-            "bad_number",
-            "bad_timestamp",
-            "negative_quantity",
-            "discount_above_line",
-            "unknown_foreign_key",
-            "duplicate_key",
-        ),
-    }
-    # the table whose file guarantees the kind appears at least once
-    OWNER: dict[str, str] = {
-        "malformed_email": "customers",
-        "overlong_text": "customers",
-        "invalid_utf8": "customers",
-    } | {
-        k: "order_items"
-        for k in (
-            "wrong_column_count",
-            "bad_number",
-            "bad_timestamp",
-            "negative_quantity",
-            "discount_above_line",
-            "unknown_foreign_key",
-            "duplicate_key",
-        )
-    }
 
     def __init__(self, rate: float, rng: np.random.Generator, next_id: int, seen: set):
         self.rate = rate
@@ -1441,13 +1456,13 @@ class _Dirt:
         self.injected: list[dict[str, Any]] = []
 
     def plan(self, table: str, n: int) -> list[tuple[int, str]]:
-        kinds = self.TABLE_KINDS.get(table)
+        kinds = DIRTY_TABLE_KINDS.get(table)
         if not kinds or self.rate <= 0 or n == 0:
             return []
         k = int(self.rng.binomial(n, self.rate))
         pos = np.sort(self.rng.integers(1, n + 1, k))
         which = self.rng.integers(0, len(kinds), k)
-        return [(int(a), kinds[int(b)]) for a, b in zip(pos, which)]
+        return [(int(a), kinds[int(b)]) for a, b in zip(pos, which, strict=True)]
 
     def fresh(self) -> int:
         self.next_id += 1
@@ -1601,7 +1616,7 @@ class _CsvFile:
         """Close; with `force`, first add the kinds this table guarantees."""
         if force and self.dirt and self.dirt.rate > 0 and self.last is not None:
             for kind in DIRTY_KINDS:
-                if _Dirt.OWNER[kind] == self.table and kind not in self.dirt.seen:
+                if DIRTY_KIND_OWNER[kind] == self.table and kind not in self.dirt.seen:
                     self._dirty(kind, self.last)
         self.fh.close()
 
@@ -1654,8 +1669,19 @@ def _remove_previous(out_dir: Path) -> None:
 # --------------------------------------------------------------------------- public API
 
 
-def _check(scale: float, start: date, end: date, dirty_rate: float) -> None:
-    if not isinstance(scale, int | float) or not math.isfinite(scale) or scale <= 0:
+def _as_date(value: date, name: str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if not isinstance(value, date):
+        raise EcomError(f"{name} must be a date, got {value!r}")
+    return value
+
+
+def _check(seed: int, scale: float, start: date, end: date, dirty_rate: float) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise EcomError(f"seed must be a whole number >= 0, got {seed!r}")
+    bad = isinstance(scale, bool) or not isinstance(scale, numbers.Real)
+    if bad or not math.isfinite(scale) or scale <= 0:
         raise EcomError(f"scale must be a positive number, got {scale!r}")
     if scale > 1000:
         raise EcomError(f"scale {scale} is too large (at most 1000)")
@@ -1663,7 +1689,10 @@ def _check(scale: float, start: date, end: date, dirty_rate: float) -> None:
         raise EcomError(f"end date {end} is before start date {start}")
     if start.year < 1971 or end.year > 9000:
         raise EcomError(f"dates must lie between 1971 and 9000, got {start}..{end}")
-    if not 0 <= dirty_rate <= MAX_DIRTY_RATE:
+    if (
+        not isinstance(dirty_rate, numbers.Real)
+        or not 0 <= dirty_rate <= MAX_DIRTY_RATE
+    ):
         raise EcomError(
             f"dirty_rate must be between 0 and {MAX_DIRTY_RATE}, got {dirty_rate}"
         )
@@ -1683,7 +1712,9 @@ def generate(
 
     Same arguments give byte-identical files. Returns the manifest.
     """
-    _check(scale, start, end, dirty_rate)
+    start, end = _as_date(start, "start"), _as_date(end, "end")
+    _check(seed, scale, start, end, dirty_rate)
+    seed, scale, dirty_rate = int(seed), float(scale), float(dirty_rate)
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise EcomError(f"{out_dir} exists and is not a folder")
@@ -1695,9 +1726,9 @@ def generate(
     rng = streams["simulation"]
     dirt = _Dirt(dirty_rate, streams["dirty"], DIRTY_ID_BASE, set())
     t_end_s = cat.t_end * DAY
-    months = _month_starts(cat.start_day, cat.t_end)
-    total_steps = 4 + len(months) + 1
-    report("generate", 0, total_steps)
+    months = _periods(cat.start_day, cat.t_end, scale)
+    total_steps = 3 + len(months)  # progress: steps done before each one starts
+    report("regions, channels, promotions", 0, total_steps)
 
     files: dict[str, _CsvFile] = {}
 
@@ -1745,7 +1776,7 @@ def generate(
     )
     for table in ("regions", "channels", "promotions"):
         files[table].close()
-    report("generate", 1, total_steps)
+    report("customers", 1, total_steps)
 
     # customers (their file is final: sign-ups and closures up to the end)
     cust, signup_rate = _initial_customers(cat, streams["customers"])
@@ -1753,12 +1784,11 @@ def generate(
     ids = np.arange(1, n_cust + 1, dtype=np.int64)
     f = open_file("customers")
     text_rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 7])))
-    for a in range(0, n_cust, 200_000):
-        f.write(
-            _customer_rows(cat, cust, ids, slice(a, a + 200_000), t_end_s, text_rng)
-        )
+    for a in range(0, n_cust, CUSTOMER_CHUNK):
+        part = slice(a, a + CUSTOMER_CHUNK)
+        f.write(_customer_rows(cat, cust, ids, part, t_end_s, text_rng))
     f.close(force=True)
-    report("generate", 2, total_steps)
+    cust = {k: cust[k] for k in SIM_KEYS}  # the text attributes are written
 
     # facts, month by month
     orders_f = open_file("orders")
@@ -1767,13 +1797,16 @@ def generate(
     recent = np.zeros(cat.n_products, np.int64)  # units sold in the last 30 days
     open_parts: list[dict[str, np.ndarray]] = []
     for i, (t0, t1) in enumerate(months):
+        report(f"orders {_from_day_number(t0):%Y-%m}", 2 + i, total_steps)
         c, s = _simulate(cat, cust, t0, t1, rng)
         if c.size:
             facts = _facts(cat, cust, c, s, t0, t1, next_order, next_item, rng)
             next_order += facts.n_orders
             next_item += facts.item_id.size
-            orders_f.write(_order_rows(facts, slice(None), t_end_s))
-            items_f.write(_item_rows(facts))
+            for a in range(0, facts.n_orders, FACT_CHUNK):
+                orders_f.write(_order_rows(facts, slice(a, a + FACT_CHUNK), t_end_s))
+            for a in range(0, facts.item_id.size, FACT_CHUNK):
+                items_f.write(_item_rows(facts, slice(a, a + FACT_CHUNK)))
             late = facts.ordered_s[facts.item_order] >= t_end_s - 30 * DAY
             recent += np.bincount(
                 facts.item_product[late],
@@ -1781,11 +1814,11 @@ def generate(
                 minlength=cat.n_products,
             ).astype(np.int64)
             open_parts.append(_open_orders(facts, t_end_s))
-        report("generate", 3 + i, total_steps)
     orders_f.close(force=True)
     items_f.close(force=True)
 
     # products: stock and reorder points follow the last 30 days of sales
+    report("products", total_steps - 1, total_steps)
     prng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 11])))
     stock, reorder, updated = _initial_stock(cat, recent, prng, t_end_s)
     f = open_file("products")
@@ -1794,7 +1827,6 @@ def generate(
         _product_rows(cat, idx, stock, reorder, np.full(idx.size, cat.end_day), updated)
     )
     f.close(force=True)
-    report("generate", total_steps - 1, total_steps)
 
     open_orders = _concat_open(open_parts)
     file_list = [f"{t}.csv" for t in LOAD_ORDER]
@@ -1813,7 +1845,7 @@ def generate(
         "appended_days": [],
         "planted_pairs": [
             {"product_id_a": int(a) + 1, "product_id_b": int(b) + 1}
-            for a, b in zip(cat.pair_a, cat.pair_b)
+            for a, b in zip(cat.pair_a, cat.pair_b, strict=True)
         ],
         "injected": dirt.injected,
     }
@@ -1838,19 +1870,26 @@ def generate(
     arrays |= {f"open_{k}": v for k, v in open_orders.items()}
     _save_state(out_dir, state_meta, arrays)
     _write_manifest(out_dir, manifest)
-    report("generate", total_steps, total_steps)
+    report("done", total_steps, total_steps)
     return manifest
 
 
-def _month_starts(first_day: int, end_excl: int) -> list[tuple[int, int]]:
-    """(t0, t1) day ranges of the calendar months covering [first_day, end_excl)."""
+def _periods(first_day: int, end_excl: int, scale: float) -> list[tuple[int, int]]:
+    """(t0, t1) day ranges of the simulation chunks covering [first_day, end_excl).
+
+    Calendar months; at large scales each month is cut into a few parts so that a
+    chunk holds at most a few hundred thousand order lines.
+    """
+    parts = min(8, max(1, math.ceil(scale / 20)))
     out = []
     t0 = first_day
     while t0 < end_excl:
         y, m, _ = _civil(np.asarray([t0]))
         ny, nm = (int(y[0]) + 1, 1) if int(m[0]) == 12 else (int(y[0]), int(m[0]) + 1)
         t1 = min(_day_number(date(ny, nm, 1)), end_excl)
-        out.append((t0, t1))
+        k = min(parts, t1 - t0)
+        cuts = [t0 + (t1 - t0) * i // k for i in range(k + 1)]
+        out.extend(itertools.pairwise(cuts))
         t0 = t1
     return out
 
@@ -1921,6 +1960,37 @@ def _initial_stock(
     return stock.astype(np.int64), reorder.astype(np.int64), updated.astype(np.int64)
 
 
+class _DayFiles:
+    """The `<table>__append_<YYYYMMDD>.csv` files of one appended day."""
+
+    def __init__(self, out_dir: Path, day: int, dirt: _Dirt):
+        self.out_dir = out_dir
+        self.stamp = _from_day_number(day).strftime("%Y%m%d")
+        self.dirt = dirt
+        self.files: dict[str, _CsvFile] = {}
+
+    def write(self, table: str, mat: np.ndarray) -> None:
+        """Add rows; a table's file is only created once it has a row."""
+        if mat.shape[0] == 0:
+            return
+        if table not in self.files:
+            name = f"{table}__append_{self.stamp}.csv"
+            self.files[table] = _CsvFile(self.out_dir, name, table, self.dirt)
+        self.files[table].write(mat)
+
+    def close(self, manifest: dict[str, Any]) -> None:
+        """Close the files and list them in the manifest, in load order."""
+        for table in LOAD_ORDER:
+            f = self.files.get(table)
+            if f is None:
+                continue
+            f.close()
+            manifest["files"].append(f.name)
+            manifest["file_row_counts"][f.name] = f.rows
+            manifest["file_injected_counts"][f.name] = f.injected
+            manifest["row_counts"][table] += f.rows
+
+
 def append_days(out_dir: Path, days: int, *, progress: Progress | None = None) -> dict:
     """Continue the simulation for `days` more days; returns the updated manifest.
 
@@ -1930,8 +2000,9 @@ def append_days(out_dir: Path, days: int, *, progress: Progress | None = None) -
     changed (full row, newer updated_at).
     """
     out_dir = Path(out_dir)
-    if not isinstance(days, int) or days < 1:
+    if isinstance(days, bool) or not isinstance(days, numbers.Integral) or days < 1:
         raise EcomError(f"days must be a positive whole number, got {days!r}")
+    days = int(days)
     if days > 3660:
         raise EcomError(f"days must be at most 3660, got {days}")
     if not (out_dir / MANIFEST_NAME).exists() or not (out_dir / STATE_NAME).exists():
@@ -1968,21 +2039,12 @@ def append_days(out_dir: Path, days: int, *, progress: Progress | None = None) -
     open_o = {k: arrays[f"open_{k}"] for k in OPEN_KEYS}
     next_order, next_item = int(meta["next_order_id"]), int(meta["next_item_id"])
     last_day = _day_number(date.fromisoformat(meta["last_day"]))
-    counts = manifest["row_counts"]
 
     for i in range(days):
         day = last_day + 1 + i
+        report(f"day {_from_day_number(day)}", i, days)
         t0_s, t1_s = day * DAY, (day + 1) * DAY
-        stamp = _from_day_number(day).strftime("%Y%m%d")
-        written: dict[str, _CsvFile] = {}
-
-        def out(table: str, mat: np.ndarray) -> None:
-            if mat.shape[0] == 0:
-                return
-            name = f"{table}__append_{stamp}.csv"
-            f = written.get(table) or _CsvFile(out_dir, name, table, dirt)
-            written[table] = f
-            f.write(mat)
+        out = _DayFiles(out_dir, day, dirt)
 
         # new customers
         n_new = int(
@@ -1995,7 +2057,9 @@ def append_days(out_dir: Path, days: int, *, progress: Progress | None = None) -
             new = _new_customers(cat, rng, signup)
             first_id = cust["persona"].size + 1
             ids = np.arange(first_id, first_id + n_new, dtype=np.int64)
-            out("customers", _customer_rows(cat, new, ids, slice(None), t1_s, rng))
+            out.write(
+                "customers", _customer_rows(cat, new, ids, slice(None), t1_s, rng)
+            )
             for k in SIM_KEYS:
                 cust[k] = np.concatenate([cust[k], new[k]])
         # purchases of the day
@@ -2012,9 +2076,9 @@ def append_days(out_dir: Path, days: int, *, progress: Progress | None = None) -
             None if facts is None else {k: getattr(facts, k) for k in OPEN_KEYS},
         )
         if merged.n_orders:
-            out("orders", _order_rows(merged, slice(None), t1_s))
+            out.write("orders", _order_rows(merged, slice(None), t1_s))
         if facts is not None:
-            out("order_items", _item_rows(facts))
+            out.write("order_items", _item_rows(facts))
         # keep orders that still have events to come
         keep = {k: v[~changed] for k, v in open_o.items()}
         still = _open_orders(merged, t1_s)
@@ -2045,23 +2109,15 @@ def append_days(out_dir: Path, days: int, *, progress: Progress | None = None) -
         if idx.size:
             upd_s = t1_s - 1 - rng.integers(0, 3600, idx.size)
             prod_updated[idx] = upd_s
-            out(
+            out.write(
                 "products",
                 _product_rows(
                     cat, idx, stock[idx], reorder[idx], np.full(idx.size, day), upd_s
                 ),
             )
-        for table in LOAD_ORDER:
-            if table in written:
-                f = written[table]
-                f.close()
-                manifest["files"].append(f.name)
-                manifest["file_row_counts"][f.name] = f.rows
-                manifest["file_injected_counts"][f.name] = f.injected
-                counts[table] = counts.get(table, 0) + f.rows
+        out.close(manifest)
         manifest["appended_days"].append(_from_day_number(day).isoformat())
         manifest["last_day"] = _from_day_number(day).isoformat()
-        report("append", i + 1, days)
 
     manifest["injected"] = manifest.get("injected", []) + dirt.injected
     meta.update(
@@ -2079,4 +2135,5 @@ def append_days(out_dir: Path, days: int, *, progress: Progress | None = None) -
     arrays |= {f"open_{k}": v for k, v in open_o.items()}
     _save_state(out_dir, meta, arrays)
     _write_manifest(out_dir, manifest)
+    report("done", days, days)
     return manifest

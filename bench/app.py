@@ -1,0 +1,459 @@
+"""Benchmark: the dashboard pages' queries on the marts, against raw tables.
+
+In one run, for each scale:
+- generate, load and `dbt build` a fresh database (models, seeds and snapshots;
+  tests are not needed for timing);
+- run every page once under Streamlit's AppTest to record the SQL it sends
+  (statement and parameters, duplicates removed: the app's cache answers those);
+- time each page's statements, cache cleared, `--repeat` times: p50 / p95 of the
+  whole page (what a user waits for on a cold cache);
+- time the same headline figures computed straight from the raw tables (the
+  query a dashboard would need without the marts), and report raw / marts;
+- time a full page render under AppTest (queries + pandas + Plotly), cache cleared.
+
+Two filter states per page: the default view (last 365 days, everything) and a
+narrowed one (one channel and one category). Results go to docs/benchmarks.md,
+section "Dashboard queries". Target: every page's p95 <= 300 ms at scale 10.
+
+    python bench/app.py                 # scales 1 and 10
+    python bench/app.py --scales 1 --repeat 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.report import write_section  # noqa: E402
+from loader import db  # noqa: E402
+from loader import generate as gen  # noqa: E402
+from loader.dbt_runner import run_dbt  # noqa: E402
+from loader.load import load_directory  # noqa: E402
+from streamlit_app import data  # noqa: E402
+
+PAGES = {
+    "Overview": "views/overview.py",
+    "Sales": "views/sales.py",
+    "Products": "views/products.py",
+    "Customers": "views/customers.py",
+    "Retention": "views/retention.py",
+    "Market basket": "views/basket.py",
+    "Inventory": "views/inventory.py",
+    "Data quality": "views/quality.py",
+}
+APP = ROOT / "streamlit_app" / "app.py"
+TARGET_MS = 300
+
+# ---------------------------------------------------------------- raw equivalents
+# The headline figures of each page computed from the operational tables only.
+
+_RAW_LINES = """
+with live_orders as (
+    select
+        order_id,
+        customer_id,
+        channel_id,
+        ship_region_id,
+        (ordered_at at time zone 'UTC')::date as order_date,
+        status,
+        payment_status
+    from raw.orders
+    where
+        deleted_at is null
+        and status in ('placed', 'shipped', 'delivered')
+        and payment_status in ('paid', 'pending')
+),
+
+lines as (
+    select
+        o.order_id,
+        o.customer_id,
+        o.channel_id,
+        o.ship_region_id,
+        o.order_date,
+        p.product_id,
+        p.category,
+        i.quantity,
+        i.quantity * i.unit_price - i.discount_amount as net_revenue,
+        i.quantity * (i.unit_price - p.unit_cost) - i.discount_amount as margin
+    from live_orders as o
+    inner join raw.order_items as i on o.order_id = i.order_id
+    inner join raw.products as p on i.product_id = p.product_id
+    where
+        (cardinality(%(channel_ids)s::integer[]) = 0
+            or o.channel_id = any(%(channel_ids)s::integer[]))
+        and (cardinality(%(categories)s::text[]) = 0
+            or p.category = any(%(categories)s::text[]))
+)
+"""
+
+RAW_SQL = {
+    "Overview": _RAW_LINES
+    + """
+select
+    order_date between %(start)s and %(end)s as is_current,
+    sum(net_revenue) as revenue,
+    count(distinct order_id) as orders,
+    count(distinct customer_id) as customers,
+    sum(margin) as margin
+from lines
+where order_date between %(previous_start)s and %(end)s
+group by 1
+""",
+    "Sales": _RAW_LINES
+    + """
+select
+    date_trunc('month', order_date) as month,
+    c.channel_name,
+    r.region_name,
+    category,
+    sum(net_revenue) as revenue,
+    sum(margin) as margin
+from lines
+inner join raw.channels as c on lines.channel_id = c.channel_id
+inner join raw.regions as r on lines.ship_region_id = r.region_id
+where order_date <= %(end)s
+group by 1, 2, 3, 4
+""",
+    "Products": _RAW_LINES
+    + """
+select
+    p.product_id,
+    p.product_name,
+    coalesce(sum(lines.net_revenue), 0) as revenue,
+    coalesce(sum(lines.quantity), 0) as units
+from raw.products as p
+left join lines
+    on p.product_id = lines.product_id
+    and lines.order_date between %(start)s and %(end)s
+group by p.product_id, p.product_name
+order by revenue desc
+""",
+    "Customers": _RAW_LINES
+    + """,
+per_customer as (
+    select
+        customer_id,
+        max(order_date) as last_order,
+        count(distinct order_id) as frequency,
+        sum(net_revenue) as monetary
+    from lines
+    group by customer_id
+),
+
+scored as (
+    select
+        *,
+        ntile(5) over (order by last_order) as r,
+        ntile(5) over (order by frequency, monetary) as f,
+        ntile(5) over (order by monetary, frequency) as m
+    from per_customer
+)
+
+select r, f, count(*) as customers, sum(monetary) as revenue
+from scored
+group by r, f
+""",
+    "Retention": _RAW_LINES
+    + """,
+firsts as (
+    select customer_id, date_trunc('month', min(order_date)) as cohort
+    from lines
+    group by customer_id
+)
+
+select
+    firsts.cohort,
+    (extract(year from age(date_trunc('month', lines.order_date), firsts.cohort)) * 12
+        + extract(month from age(date_trunc('month', lines.order_date), firsts.cohort)))
+        as months_since,
+    count(distinct lines.customer_id) as active,
+    sum(lines.net_revenue) as revenue
+from lines
+inner join firsts on lines.customer_id = firsts.customer_id
+where firsts.cohort between date_trunc('month', %(start)s::date) and %(end)s
+group by 1, 2
+""",
+    "Market basket": _RAW_LINES
+    + """,
+baskets as (
+    select distinct order_id, product_id from lines
+)
+
+select a.product_id as antecedent, b.product_id as consequent, count(*) as pairs
+from baskets as a
+inner join baskets as b
+    on a.order_id = b.order_id and a.product_id <> b.product_id
+group by 1, 2
+having count(*) >= 5
+order by pairs desc
+limit 500
+""",
+    "Inventory": _RAW_LINES
+    + """,
+recent as (
+    select product_id, sum(quantity) as units_30d
+    from lines
+    where order_date > (select max(order_date) from lines) - 30
+    group by product_id
+)
+
+select
+    p.category,
+    sum(p.stock_quantity * p.unit_cost) as stock_value,
+    count(*) filter (where p.stock_quantity < p.reorder_point) as below_reorder,
+    sum(coalesce(recent.units_30d, 0)) as units_30d
+from raw.products as p
+left join recent on p.product_id = recent.product_id
+where p.is_active
+group by p.category
+""",
+    "Data quality": """
+select
+    b.table_name,
+    sum(b.rows_loaded) as rows_loaded,
+    sum(b.rows_rejected) as rows_rejected,
+    (select count(*) from raw.load_rejects) as rejects,
+    (select max(ordered_at) from raw.orders) as data_as_of
+from raw.load_batches as b
+group by b.table_name
+""",
+}
+
+
+# ------------------------------------------------------------------------ set-up
+
+
+def build_database(base: dict[str, str], scale: float, reuse: bool) -> dict[str, Any]:
+    """A database with generated data at `scale`, loaded and built by dbt."""
+    name = f"ecom_bench_app_s{scale:g}".replace(".", "_")
+    env = base | {"PGDATABASE": name}
+    work = Path(tempfile.gettempdir()) / f"ecom-bench-app-s{scale:g}"
+    target = work / "target"
+    with db.connect(base | {"PGDATABASE": "postgres"}, autocommit=True) as conn:
+        exists = conn.execute(
+            "select 1 from pg_database where datname = %s", [name]
+        ).fetchone()
+        if exists and reuse and (target / "run_results.json").exists():
+            print(f"scale {scale:g}: reusing database {name}", flush=True)
+            return {"env": env, "target": target}
+        conn.execute(f'drop database if exists "{name}" with (force)')
+        conn.execute(f'create database "{name}"')
+    data_dir = work / "data"
+    started = time.perf_counter()
+    if not (data_dir / "_manifest.json").exists():
+        gen.generate(data_dir, scale=scale, seed=42, dirty_rate=0.002)
+    load_directory(env, data_dir)
+    print(
+        f"scale {scale:g}: generated + loaded in {time.perf_counter() - started:.0f} s"
+    )
+    started = time.perf_counter()
+    args = ["build", "--exclude", "resource_type:test", "resource_type:unit_test"]
+    result = run_dbt(args, env, target_path=target, capture=True)
+    if result.returncode != 0:
+        raise SystemExit(f"dbt build failed at scale {scale:g}:\n{result.stdout}")
+    print(f"scale {scale:g}: dbt build in {time.perf_counter() - started:.0f} s")
+    # Fresh tables have no planner statistics until autovacuum gets to them.
+    with db.connect(env, autocommit=True) as conn:
+        conn.execute("analyze")
+    return {"env": env, "target": target}
+
+
+def use_database(env: dict[str, str], target: Path) -> None:
+    """Point this process (and so the app under AppTest) at the database."""
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.update(env)
+    os.environ[data.DBT_TARGET_VARIABLE] = str(target)
+
+
+# --------------------------------------------------------------------- measuring
+
+
+def app_test(query_params: dict[str, Any]):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(APP), default_timeout=300)
+    at.query_params.update(query_params)
+    return at.run()
+
+
+def record(page: str, query_params: dict[str, Any]) -> list[tuple[str, dict]]:
+    """The distinct statements one cold render of the page sends."""
+    at = app_test(query_params)  # the default page first, as a visitor would
+    data.clear_cache()
+    data._recorder = []
+    try:
+        at.switch_page(PAGES[page]).run()
+        if at.exception:
+            raise SystemExit(f"{page} failed: {at.exception[0].value}")
+        recorded = list(data._recorder)
+    finally:
+        data._recorder = None
+    unique: dict[str, tuple[str, dict]] = {}
+    for statement, params in recorded:
+        unique.setdefault(statement + repr(sorted(params.items())), (statement, params))
+    return list(unique.values())
+
+
+def time_statements(statements: list[tuple[str, dict]], repeat: int) -> list[float]:
+    timings = []
+    data.run_uncached("select 1")  # warm the connection pool, as a running app has
+    for _ in range(repeat):
+        started = time.perf_counter()
+        for statement, params in statements:
+            data.run_uncached(statement, params)
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def time_render(page: str, query_params: dict[str, Any], repeat: int) -> list[float]:
+    at = app_test(query_params)
+    timings = []
+    for _ in range(repeat):
+        data.clear_cache()
+        at.switch_page(PAGES[page])
+        started = time.perf_counter()
+        at.run()
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    return statistics.quantiles(ordered, n=100, method="inclusive")[int(q) - 1]
+
+
+def views(env: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """The two filter states: default, and one channel + one category."""
+    bounds = data.run_uncached(
+        "select max(order_date) as last_day from marts.fct_orders"
+    ).iloc[0]
+    channel = data.run_uncached(
+        "select channel_id, channel_name from marts.dim_channels order by channel_id"
+    ).iloc[0]
+    category = data.run_uncached(
+        "select min(category) as category from marts.dim_products"
+    ).iloc[0]
+    end = bounds["last_day"]
+    start = end - timedelta(days=364)
+    dates = {"from": start.isoformat(), "to": end.isoformat()}
+    raw_base = {
+        "start": start,
+        "end": end,
+        "previous_start": start - timedelta(days=365),
+        "channel_ids": [],
+        "categories": [],
+    }
+    return {
+        "default": {"url": dates, "raw": raw_base},
+        "channel + category": {
+            "url": dates
+            | {"channel": channel["channel_name"], "category": category["category"]},
+            "raw": raw_base
+            | {
+                "channel_ids": [int(channel["channel_id"])],
+                "categories": [category["category"]],
+            },
+        },
+    }
+
+
+def measure_scale(scale: float, built: dict[str, Any], repeat: int) -> list[dict]:
+    use_database(built["env"], built["target"])
+    rows = []
+    for view, spec in views(built["env"]).items():
+        for page in PAGES:
+            statements = record(page, spec["url"])
+            marts = time_statements(statements, repeat)
+            raw = time_statements([(RAW_SQL[page], spec["raw"])], max(3, repeat // 5))
+            render = time_render(page, spec["url"], max(3, repeat // 5))
+            row = {
+                "scale": scale,
+                "view": view,
+                "page": page,
+                "queries": len(statements),
+                "p50": statistics.median(marts),
+                "p95": percentile(marts, 95),
+                "raw_p50": statistics.median(raw),
+                "render_p50": statistics.median(render),
+            }
+            rows.append(row)
+            print(
+                f"scale {scale:g} {view:<18} {page:<14} {row['queries']:>2} queries  "
+                f"p50 {row['p50']:7.1f} ms  p95 {row['p95']:7.1f} ms  "
+                f"raw {row['raw_p50']:8.1f} ms  render {row['render_p50']:7.1f} ms",
+                flush=True,
+            )
+    data._pool.close_all()
+    return rows
+
+
+def markdown(rows: list[dict], repeat: int) -> str:
+    lines = [
+        "`python bench/app.py` generates, loads and builds a database per scale, "
+        "records the SQL every dashboard page sends (AppTest, cold cache), then "
+        f"times each page's statements {repeat} times with the cache cleared. "
+        "**Raw** is the same page's headline figures computed straight from the "
+        "`raw` tables in one query; **ratio** = raw p50 / marts p50. **Render** is "
+        "a whole page run under AppTest (queries + pandas + Plotly figures), cache "
+        "cleared. Views: the default (last 365 days, all channels / regions / "
+        "categories) and one channel + one category (item-level queries). "
+        f"Target: p95 ≤ {TARGET_MS} ms per page at scale 10.",
+        "",
+        "| scale | view | page | queries | p50 ms | p95 ms | raw p50 ms "
+        "| raw / marts | render p50 ms | p95 ≤ 300 ms |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|:---:|",
+    ]
+    for r in rows:
+        ratio = r["raw_p50"] / r["p50"] if r["p50"] else float("nan")
+        ok = "yes" if r["p95"] <= TARGET_MS else "**no**"
+        lines.append(
+            f"| {r['scale']:g} | {r['view']} | {r['page']} | {r['queries']} "
+            f"| {r['p50']:.1f} | {r['p95']:.1f} | {r['raw_p50']:.1f} | {ratio:.1f}× "
+            f"| {r['render_p50']:.0f} | {ok} |"
+        )
+    cpu = os.cpu_count()
+    lines += [
+        "",
+        f"Machine: {cpu} CPUs; PostgreSQL from the libpq variables (the embedded "
+        "server by default), default settings. Statements run one after the other on "
+        "one pooled connection, as the app does.",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 10.0])
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument(
+        "--reuse", action="store_true", help="Reuse databases built by an earlier run."
+    )
+    parser.add_argument(
+        "--no-write", action="store_true", help="Print only; leave docs alone."
+    )
+    args = parser.parse_args()
+    base = db.connection_env()
+    rows = []
+    for scale in args.scales:
+        built = build_database(base, scale, args.reuse)
+        rows += measure_scale(scale, built, args.repeat)
+    if not args.no_write:
+        write_section("Dashboard queries", markdown(rows, args.repeat))
+        print("wrote docs/benchmarks.md (Dashboard queries)")
+
+
+if __name__ == "__main__":
+    main()

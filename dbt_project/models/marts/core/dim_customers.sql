@@ -1,0 +1,78 @@
+-- one row per customer (current state) with their lifetime sales
+with customers as (
+    select * from {{ ref('stg_shop__customers') }}
+),
+
+regions as (
+    select * from {{ ref('stg_shop__regions') }}
+),
+
+channels as (
+    select * from {{ ref('stg_shop__channels') }}
+),
+
+countries as (
+    select * from {{ ref('countries') }}
+),
+
+orders as (
+    select * from {{ ref('fct_orders') }}
+),
+
+customer_sales as (
+    select
+        customer_id,
+        count(*) as lifetime_orders,
+        sum(net_revenue) as lifetime_revenue,
+        sum(gross_margin) as lifetime_gross_margin,
+        min(ordered_at) as first_order_at,
+        max(ordered_at) as last_order_at
+    from orders
+    where is_sale
+    group by customer_id
+),
+
+final as (
+    select
+        -- ids
+        customers.customer_id,
+        customers.region_id,
+        customers.acquisition_channel_id,
+        -- strings
+        customers.full_name,
+        customers.first_name,
+        customers.last_name,
+        customers.email,
+        customers.phone,
+        customers.segment,
+        customers.city,
+        customers.country_code,
+        countries.country_name,
+        regions.region_name,
+        channels.channel_name as acquisition_channel_name,
+        -- numerics
+        coalesce(customer_sales.lifetime_orders, 0) as lifetime_orders,
+        coalesce(customer_sales.lifetime_revenue, 0) as lifetime_revenue,
+        coalesce(customer_sales.lifetime_gross_margin, 0) as lifetime_gross_margin,
+        -- booleans
+        customers.is_active,
+        customer_sales.customer_id is not null as has_purchased,
+        -- dates
+        customers.birth_date,
+        -- timestamps
+        customers.signup_at,
+        customer_sales.first_order_at,
+        customer_sales.last_order_at,
+        customers.updated_at
+    from customers
+    left join regions
+        on customers.region_id = regions.region_id
+    left join channels
+        on customers.acquisition_channel_id = channels.channel_id
+    left join countries
+        on customers.country_code = countries.country_code
+    left join customer_sales
+        on customers.customer_id = customer_sales.customer_id
+)
+
+select * from final

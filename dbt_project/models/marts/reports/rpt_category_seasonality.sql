@@ -1,0 +1,104 @@
+with order_items as (
+    select * from {{ ref('fct_order_items') }}
+),
+
+orders as (
+    select * from {{ ref('fct_orders') }}
+),
+
+calendar as (
+    select * from {{ ref('dim_date') }}
+),
+
+monthly as (
+    select
+        category,
+        date_trunc('month', order_date)::date as month_start_date,
+        sum(net_revenue) as revenue
+    from order_items
+    where is_sale
+    group by category, date_trunc('month', order_date)::date
+),
+
+first_sale_month as (
+    select min(month_start_date) as first_date
+    from monthly
+),
+
+last_order_date as (
+    select max(order_date) as last_date
+    from orders
+),
+
+date_range as (
+    select
+        first_sale_month.first_date,
+        last_order_date.last_date
+    from first_sale_month
+    cross join last_order_date
+),
+
+-- every month from the first sale to the latest order, for every category, so a
+-- month without sales counts as zero revenue
+month_spine as (
+    select distinct calendar.month_start_date
+    from calendar
+    inner join date_range
+        on calendar.date_day between date_range.first_date and date_range.last_date
+),
+
+categories as (
+    select distinct category
+    from monthly
+),
+
+filled as (
+    select
+        categories.category,
+        month_spine.month_start_date,
+        extract(year from month_spine.month_start_date)::integer as year,
+        extract(month from month_spine.month_start_date)::integer as month_of_year,
+        coalesce(monthly.revenue, 0) as revenue
+    from categories
+    cross join month_spine
+    left join monthly
+        on
+            categories.category = monthly.category
+            and month_spine.month_start_date = monthly.month_start_date
+),
+
+-- each month against the average month of the same category and year
+indexed as (
+    select
+        *,
+        revenue
+        / nullif(avg(revenue) over (partition by category, year), 0)
+            as month_index
+    from filled
+),
+
+aggregated as (
+    select
+        category,
+        month_of_year,
+        sum(revenue) as revenue,
+        avg(revenue) as avg_revenue,
+        avg(month_index) as seasonality_index,
+        count(*) as years_observed
+    from indexed
+    group by category, month_of_year
+),
+
+final as (
+    select
+        category::text as category,
+        to_char(make_date(2000, month_of_year, 1), 'Mon')::text as month_name,
+        month_of_year::integer as month_of_year,
+        revenue::numeric(18, 2) as revenue,
+        avg_revenue::numeric(18, 2) as avg_revenue,
+        seasonality_index::numeric(10, 4) as seasonality_index,
+        years_observed::integer as years_observed
+    from aggregated
+)
+
+select * from final

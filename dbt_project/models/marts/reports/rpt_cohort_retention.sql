@@ -1,0 +1,140 @@
+{{
+    config(
+        indexes=[
+            {'columns': ['cohort_month']},
+        ]
+    )
+}}
+
+with orders as (
+    select * from {{ ref('fct_orders') }}
+),
+
+sale_orders as (
+    select
+        customer_id,
+        net_revenue,
+        date_trunc('month', order_date)::date as activity_month
+    from orders
+    where is_sale
+),
+
+cohorts as (
+    select
+        customer_id,
+        min(activity_month) as cohort_month
+    from sale_orders
+    group by customer_id
+),
+
+cohort_sizes as (
+    select
+        cohort_month,
+        count(*) as cohort_size
+    from cohorts
+    group by cohort_month
+),
+
+-- whole calendar months between the cohort month and the activity month
+customer_activity as (
+    select
+        cohorts.cohort_month,
+        sale_orders.customer_id,
+        sale_orders.net_revenue,
+        (
+            (
+                extract(year from sale_orders.activity_month)
+                - extract(year from cohorts.cohort_month)
+            ) * 12
+            + extract(month from sale_orders.activity_month)
+            - extract(month from cohorts.cohort_month)
+        )::integer as months_since_first_order
+    from sale_orders
+    inner join cohorts
+        on sale_orders.customer_id = cohorts.customer_id
+),
+
+activity as (
+    select
+        cohort_month,
+        months_since_first_order,
+        count(distinct customer_id) as active_customers,
+        count(*) as orders,
+        sum(net_revenue) as revenue
+    from customer_activity
+    group by cohort_month, months_since_first_order
+),
+
+-- the latest month with orders closes every cohort's row of the matrix
+last_month as (
+    select date_trunc('month', max(order_date))::date as last_month
+    from orders
+),
+
+-- the full matrix: every cohort gets a cell for every month up to the last one,
+-- months without a returning customer included (retention 0)
+matrix as (
+    select
+        cohort_sizes.cohort_month,
+        cohort_sizes.cohort_size,
+        month_offsets.months_since_first_order
+    from cohort_sizes
+    cross join last_month
+    cross join lateral generate_series(
+        0,
+        (
+            (
+                extract(year from last_month.last_month)
+                - extract(year from cohort_sizes.cohort_month)
+            ) * 12
+            + extract(month from last_month.last_month)
+            - extract(month from cohort_sizes.cohort_month)
+        )::integer
+    ) as month_offsets (months_since_first_order)
+),
+
+filled as (
+    select
+        matrix.cohort_month,
+        matrix.months_since_first_order,
+        matrix.cohort_size,
+        coalesce(activity.active_customers, 0) as active_customers,
+        coalesce(activity.orders, 0) as orders,
+        coalesce(activity.revenue, 0) as revenue
+    from matrix
+    left join activity
+        on
+            matrix.cohort_month = activity.cohort_month
+            and matrix.months_since_first_order = activity.months_since_first_order
+),
+
+final as (
+    select
+        to_char(cohort_month, 'YYYY-MM')::text as cohort_year_month,
+        months_since_first_order::integer as months_since_first_order,
+        cohort_size::bigint as cohort_size,
+        active_customers::bigint as active_customers,
+        (100.0 * active_customers / cohort_size)::numeric(5, 2) as retention_pct,
+        orders::bigint as orders,
+        revenue::numeric(18, 2) as revenue,
+        (
+            sum(revenue) over (
+                partition by cohort_month
+                order by months_since_first_order
+                rows between unbounded preceding and current row
+            )
+        )::numeric(18, 2) as cumulative_revenue,
+        (
+            sum(revenue) over (
+                partition by cohort_month
+                order by months_since_first_order
+                rows between unbounded preceding and current row
+            ) / cohort_size
+        )::numeric(18, 2) as cumulative_revenue_per_customer,
+        cohort_month::date as cohort_month,
+        (cohort_month + make_interval(months => months_since_first_order))::date
+            as activity_month
+    from filled
+)
+
+select * from final

@@ -1,0 +1,47 @@
+-- every line is costed with the product version valid when the order was placed
+-- (or the earliest version for orders placed before it was first recorded), read
+-- independently here from the snapshot
+with order_items as (
+    select * from {{ ref('fct_order_items') }}
+),
+
+product_versions as (
+    select * from {{ ref('snap_products') }}
+),
+
+first_versions as (
+    select
+        product_id,
+        min(dbt_valid_from) as first_valid_from
+    from product_versions
+    group by product_id
+),
+
+expected as (
+    select
+        order_items.order_item_id,
+        order_items.unit_cost,
+        product_versions.unit_cost as expected_unit_cost
+    from order_items
+    inner join first_versions
+        on order_items.product_id = first_versions.product_id
+    inner join product_versions
+        on
+            order_items.product_id = product_versions.product_id
+            and greatest(order_items.ordered_at, first_versions.first_valid_from)
+            >= product_versions.dbt_valid_from
+            and (
+                product_versions.dbt_valid_to is null
+                or greatest(order_items.ordered_at, first_versions.first_valid_from)
+                < product_versions.dbt_valid_to
+            )
+)
+
+select
+    order_items.order_item_id,
+    order_items.unit_cost,
+    expected.expected_unit_cost
+from order_items
+left join expected
+    on order_items.order_item_id = expected.order_item_id
+where order_items.unit_cost is distinct from expected.expected_unit_cost

@@ -1,0 +1,64 @@
+-- fct_orders totals equal the sum of its lines in fct_order_items, and each line
+-- carries the same order attributes as its order
+with orders as (
+    select * from {{ ref('fct_orders') }}
+),
+
+order_items as (
+    select * from {{ ref('fct_order_items') }}
+),
+
+line_totals as (
+    select
+        order_id,
+        count(*) as item_count,
+        sum(quantity) as units,
+        sum(gross_amount) as gross_amount,
+        sum(discount_amount) as discount_amount,
+        sum(net_revenue) as net_revenue,
+        sum(cost_amount) as cost_amount,
+        sum(gross_margin) as gross_margin,
+        bool_and(is_sale) as all_sale,
+        bool_or(is_sale) as any_sale,
+        min(customer_id) as min_customer_id,
+        max(customer_id) as max_customer_id,
+        min(order_date) as min_order_date,
+        max(order_date) as max_order_date
+    from order_items
+    group by order_id
+)
+
+select
+    orders.order_id,
+    orders.net_revenue,
+    line_totals.net_revenue as lines_net_revenue
+from orders
+left join line_totals
+    on orders.order_id = line_totals.order_id
+where
+    orders.item_count != coalesce(line_totals.item_count, 0)
+    or orders.units != coalesce(line_totals.units, 0)
+    or orders.gross_amount != coalesce(line_totals.gross_amount, 0)
+    or orders.discount_amount != coalesce(line_totals.discount_amount, 0)
+    or orders.net_revenue != coalesce(line_totals.net_revenue, 0)
+    or orders.cost_amount != coalesce(line_totals.cost_amount, 0)
+    or orders.gross_margin != coalesce(line_totals.gross_margin, 0)
+    or orders.is_sale != coalesce(line_totals.all_sale, orders.is_sale)
+    or orders.is_sale != coalesce(line_totals.any_sale, orders.is_sale)
+    or orders.customer_id != coalesce(line_totals.min_customer_id, orders.customer_id)
+    or orders.customer_id != coalesce(line_totals.max_customer_id, orders.customer_id)
+    or orders.order_date != coalesce(line_totals.min_order_date, orders.order_date)
+    or orders.order_date != coalesce(line_totals.max_order_date, orders.order_date)
+
+union all
+
+-- lines whose order is missing from fct_orders
+select
+    order_items.order_id,
+    null as net_revenue,
+    sum(order_items.net_revenue) as lines_net_revenue
+from order_items
+left join orders
+    on order_items.order_id = orders.order_id
+where orders.order_id is null
+group by order_items.order_id

@@ -1,0 +1,33 @@
+-- Every RFM score is a quintile between 1 and 5, the code spells the three scores,
+-- and the segment is the one the rfm_segments seed gives for (R, FM).
+with rfm as (
+    select * from {{ ref('rpt_customer_rfm') }}
+),
+
+segments as (
+    select * from {{ ref('rfm_segments') }}
+)
+
+select
+    rfm.customer_id,
+    rfm.r_score,
+    rfm.f_score,
+    rfm.m_score,
+    rfm.fm_score,
+    rfm.rfm_code,
+    rfm.segment_name,
+    segments.segment_name as expected_segment_name
+from rfm
+left join segments
+    on
+        rfm.r_score = segments.r_score
+        and rfm.fm_score = segments.fm_score
+where
+    rfm.r_score not between 1 and 5
+    or rfm.f_score not between 1 and 5
+    or rfm.m_score not between 1 and 5
+    or rfm.fm_score != (rfm.f_score + rfm.m_score + 1) / 2
+    or rfm.rfm_code
+    != rfm.r_score::text || rfm.f_score::text || rfm.m_score::text
+    or segments.segment_name is null
+    or rfm.segment_name != segments.segment_name

@@ -1,0 +1,1257 @@
+"""Data access for the dashboards: every SQL statement of the app lives here.
+
+Rules:
+- read only the `marts` schema (tables built by dbt), never raw / staging;
+- values always travel as psycopg parameters, never formatted into SQL;
+- results are cached with `st.cache_data` (TTL), keyed by the database and by the
+  time of the last `dbt build` (run_results.json), so a warehouse refresh is seen
+  at once and a different database never serves another's numbers.
+
+Database problems become `WarehouseError`s with a one-line message for the page.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import psycopg
+import streamlit as st
+from psycopg import errors
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.types.numeric import FloatLoader
+
+from streamlit_app.filters import Filters
+
+CACHE_TTL_SECONDS = 600
+STATUS_TTL_SECONDS = 15
+CONNECT_TIMEOUT_SECONDS = 5
+STATEMENT_TIMEOUT_MS = 30_000
+DBT_TARGET_VARIABLE = "ECOM_DBT_TARGET"
+DEFAULT_DBT_TARGET = Path(__file__).resolve().parent.parent / "dbt_project" / "target"
+
+# The marts every page needs; a page that needs more names them in its queries.
+CORE_MARTS = (
+    "dim_channels",
+    "dim_regions",
+    "dim_products",
+    "dim_customers",
+    "fct_orders",
+    "fct_order_items",
+)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class WarehouseError(Exception):
+    """A database problem, with a message meant for a business user."""
+
+
+class WarehouseUnavailable(WarehouseError):
+    """The database cannot be reached."""
+
+
+class MartMissing(WarehouseError):
+    """A marts table does not exist (dbt has not built it yet)."""
+
+    def __init__(self, relation: str) -> None:
+        self.relation = relation
+        super().__init__(f"the table {relation} does not exist yet")
+
+
+class QueryFailed(WarehouseError):
+    """A query failed for another reason (e.g. marts from an older build)."""
+
+
+# ----------------------------------------------------------------------- connection
+
+
+def conninfo() -> str:
+    """The connection string from the libpq variables of this process."""
+    base = os.environ.get("DATABASE_URL", "") if not os.environ.get("PGHOST") else ""
+    keys = {"PGHOST": "host", "PGPORT": "port", "PGUSER": "user"}
+    keys |= {"PGPASSWORD": "password", "PGDATABASE": "dbname"}
+    parts = {keys[k]: v for k, v in os.environ.items() if k in keys and v}
+    parts["connect_timeout"] = str(CONNECT_TIMEOUT_SECONDS)
+    parts["application_name"] = "ecom-dashboard"
+    # Read-only sessions with a time limit: the dashboards never write.
+    parts["options"] = (
+        f"-c statement_timeout={STATEMENT_TIMEOUT_MS} "
+        "-c default_transaction_read_only=on"
+    )
+    return make_conninfo(base, **parts)
+
+
+def describe_database(dsn: str | None = None) -> str:
+    """host:port/dbname, for messages (never the password)."""
+    try:
+        parts = conninfo_to_dict(dsn or conninfo())
+    except psycopg.ProgrammingError:
+        return "(invalid connection settings)"
+    host = parts.get("host") or "localhost"
+    return f"{host}:{parts.get('port') or 5432}/{parts.get('dbname') or ''}"
+
+
+class _Pool:
+    """A few idle connections per database, shared by the app's sessions."""
+
+    max_idle = 4
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: dict[str, list[psycopg.Connection]] = {}
+
+    def _open(self, dsn: str) -> psycopg.Connection:
+        try:
+            conn = psycopg.connect(dsn, autocommit=True, prepare_threshold=None)
+        except psycopg.OperationalError as exc:
+            reason = _one_line(exc) or "no answer"
+            raise WarehouseUnavailable(
+                f"Cannot reach the warehouse database at {describe_database(dsn)}: "
+                f"{reason}"
+            ) from None
+        conn.adapters.register_loader("numeric", FloatLoader)
+        return conn
+
+    @contextmanager
+    def connection(self, dsn: str, fresh: bool = False) -> Iterator[psycopg.Connection]:
+        conn = None
+        if not fresh:
+            with self._lock:
+                idle = self._idle.get(dsn, [])
+                while idle and conn is None:
+                    candidate = idle.pop()
+                    if not candidate.closed:
+                        conn = candidate
+        if conn is None:
+            conn = self._open(dsn)
+        try:
+            yield conn
+        except BaseException:
+            conn.close()
+            raise
+        if conn.closed or conn.broken:
+            return
+        with self._lock:
+            idle = self._idle.setdefault(dsn, [])
+            if len(idle) < self.max_idle:
+                idle.append(conn)
+                return
+        conn.close()
+
+    def close_all(self) -> None:
+        with self._lock:
+            for conns in self._idle.values():
+                for conn in conns:
+                    conn.close()
+            self._idle.clear()
+
+
+_pool = _Pool()
+
+# Set by the benchmark to record every statement a page runs.
+_recorder: list[tuple[str, dict[str, Any]]] | None = None
+
+
+def _one_line(exc: BaseException) -> str:
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag is not None else None
+    if primary:
+        return str(primary).strip()
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    return lines[0] if lines else ""
+
+
+def _execute(dsn: str, statement: str, params: dict[str, Any]) -> pd.DataFrame:
+    """Run one statement; map database errors to WarehouseErrors."""
+    for attempt in (1, 2):
+        try:
+            with _pool.connection(dsn, fresh=attempt == 2) as conn:
+                cur = conn.execute(statement, params)
+                columns = [d.name for d in cur.description or []]
+                return pd.DataFrame(cur.fetchall(), columns=columns)
+        except (errors.UndefinedTable, errors.InvalidSchemaName) as exc:
+            raise MartMissing(_missing_relation(exc)) from None
+        except errors.UndefinedColumn as exc:
+            raise QueryFailed(
+                "The marts are older than this app expects "
+                f"({_one_line(exc)}); run `ecom build` to rebuild them."
+            ) from None
+        except errors.QueryCanceled:
+            raise QueryFailed(
+                "A dashboard query took too long and was stopped."
+            ) from None
+        except psycopg.OperationalError as exc:
+            # A pooled connection may have died with a server restart: retry once.
+            if attempt == 2:
+                raise WarehouseUnavailable(
+                    f"Lost the connection to the warehouse database at "
+                    f"{describe_database(dsn)}: {_one_line(exc) or 'no answer'}"
+                ) from None
+        except psycopg.Error as exc:
+            raise QueryFailed(f"A dashboard query failed: {_one_line(exc)}") from None
+    raise AssertionError("unreachable")
+
+
+def _missing_relation(exc: psycopg.Error) -> str:
+    message = exc.diag.message_primary or str(exc)
+    if '"' in message:
+        return "marts." + message.split('"')[1].split(".")[-1]
+    return "a marts table"
+
+
+def dbt_target_dir() -> Path:
+    """Where dbt writes run_results.json (ECOM_DBT_TARGET, else dbt_project/target)."""
+    return Path(os.environ.get(DBT_TARGET_VARIABLE) or DEFAULT_DBT_TARGET)
+
+
+def build_stamp() -> str:
+    """Changes whenever dbt finishes a run, so cached results are not reused."""
+    try:
+        return str((dbt_target_dir() / "run_results.json").stat().st_mtime_ns)
+    except OSError:
+        return ""
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False, max_entries=2000)
+def _cached(
+    dsn: str, stamp: str, statement: str, params: dict[str, Any]
+) -> pd.DataFrame:
+    return _execute(dsn, statement, params)
+
+
+def query(statement: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Run a marts query through the cache."""
+    params = params or {}
+    if _recorder is not None:
+        _recorder.append((statement, params))
+    return _cached(conninfo(), build_stamp(), statement, params)
+
+
+def run_uncached(statement: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Run a statement without the cache (benchmarks, tests)."""
+    return _execute(conninfo(), statement, params or {})
+
+
+def clear_cache() -> None:
+    """Forget every cached result (the sidebar's refresh button)."""
+    _cached.clear()
+    _status.clear()
+
+
+# --------------------------------------------------------------------------- status
+
+
+@dataclass(frozen=True)
+class WarehouseStatus:
+    """What the app can show: 'ready', 'no_marts' or 'empty'."""
+
+    state: str
+    missing: tuple[str, ...] = ()
+
+
+_STATUS_SQL = """
+select
+    array(
+        select name
+        from unnest(%(marts)s::text[]) as name
+        where to_regclass('marts.' || name) is null
+    ) as missing
+"""
+
+_HAS_ORDERS_SQL = "select exists (select from marts.fct_orders) as has_orders"
+
+
+@st.cache_data(ttl=STATUS_TTL_SECONDS, show_spinner=False)
+def _status(dsn: str, stamp: str) -> WarehouseStatus:
+    missing = _execute(dsn, _STATUS_SQL, {"marts": list(CORE_MARTS)})["missing"][0]
+    if missing:
+        return WarehouseStatus("no_marts", tuple(missing))
+    if not _execute(dsn, _HAS_ORDERS_SQL, {})["has_orders"][0]:
+        return WarehouseStatus("empty")
+    return WarehouseStatus("ready")
+
+
+def warehouse_status() -> WarehouseStatus:
+    """Raises WarehouseUnavailable when the database cannot be reached."""
+    return _status(conninfo(), build_stamp())
+
+
+# ---------------------------------------------------------------- filter options
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    min_date: date
+    max_date: date
+    channels: dict[str, int]
+    regions: dict[str, int]
+    categories: tuple[str, ...]
+
+
+_DATE_BOUNDS_SQL = """
+select
+    min(order_date) as min_date,
+    max(order_date) as max_date
+from marts.fct_orders
+"""
+
+_CHANNELS_SQL = """
+select
+    channel_id,
+    channel_name
+from marts.dim_channels
+order by channel_name
+"""
+
+_REGIONS_SQL = """
+select
+    region_id,
+    region_name
+from marts.dim_regions
+order by region_name
+"""
+
+_CATEGORIES_SQL = """
+select distinct category
+from marts.dim_products
+order by category
+"""
+
+
+def filter_options() -> FilterOptions:
+    bounds = query(_DATE_BOUNDS_SQL)
+    channels = query(_CHANNELS_SQL)
+    regions = query(_REGIONS_SQL)
+    categories = query(_CATEGORIES_SQL)
+    return FilterOptions(
+        min_date=_as_date(bounds["min_date"][0]),
+        max_date=_as_date(bounds["max_date"][0]),
+        channels=dict(
+            zip(
+                channels["channel_name"],
+                channels["channel_id"].astype(int),
+                strict=True,
+            )
+        ),
+        regions=dict(
+            zip(regions["region_name"], regions["region_id"].astype(int), strict=True)
+        ),
+        categories=tuple(categories["category"]),
+    )
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return pd.Timestamp(value).date()
+
+
+def _params(f: Filters, **extra: Any) -> dict[str, Any]:
+    """Query parameters for the global filters (names mapped to ids)."""
+    options = filter_options()
+    return {
+        "start": f.start,
+        "end": f.end,
+        "channel_ids": [
+            options.channels[n] for n in f.channels if n in options.channels
+        ],
+        "region_ids": [options.regions[n] for n in f.regions if n in options.regions],
+        "categories": list(f.categories),
+        **extra,
+    }
+
+
+# ------------------------------------------------------------------ filter clauses
+# Static SQL fragments (no values): empty arrays mean "all".
+
+_DIMENSIONS = """
+    and (
+        cardinality(%(channel_ids)s::integer[]) = 0
+        or channel_id = any(%(channel_ids)s::integer[])
+    )
+    and (
+        cardinality(%(region_ids)s::integer[]) = 0
+        or {region} = any(%(region_ids)s::integer[])
+    )"""
+_CATEGORY = """
+    and (
+        cardinality(%(categories)s::text[]) = 0
+        or category = any(%(categories)s::text[])
+    )"""
+# rpt_sales_daily / rpt_sales_monthly: channel_id, region_id, category
+_REPORT_FILTER = _DIMENSIONS.format(region="region_id") + _CATEGORY
+# fct_orders: channel_id, ship_region_id (no category)
+_ORDER_FILTER = _DIMENSIONS.format(region="ship_region_id")
+# fct_order_items: channel_id, ship_region_id, category
+_ITEM_FILTER = _ORDER_FILTER + _CATEGORY
+
+
+# ------------------------------------------------------------------------- overview
+
+_KPIS_ORDERS_SQL = f"""
+select
+    count(*) as orders,
+    count(distinct customer_id) as customers,
+    coalesce(sum(net_revenue), 0) as revenue,
+    coalesce(sum(gross_margin), 0) as gross_margin,
+    coalesce(sum(units), 0) as units
+from marts.fct_orders
+where
+    is_sale
+    and order_date between %(start)s and %(end)s{_ORDER_FILTER}
+"""
+
+# With a category filter an order counts when it has a line in the category, and
+# revenue / margin are those lines' amounts.
+_KPIS_ITEMS_SQL = f"""
+select
+    count(distinct order_id) as orders,
+    count(distinct customer_id) as customers,
+    coalesce(sum(net_revenue), 0) as revenue,
+    coalesce(sum(gross_margin), 0) as gross_margin,
+    coalesce(sum(quantity), 0) as units
+from marts.fct_order_items
+where
+    is_sale
+    and order_date between %(start)s and %(end)s{_ITEM_FILTER}
+"""
+
+
+@dataclass(frozen=True)
+class Kpis:
+    revenue: float
+    orders: int
+    customers: int
+    gross_margin: float
+    units: int
+
+    @property
+    def aov(self) -> float | None:
+        return self.revenue / self.orders if self.orders else None
+
+    @property
+    def margin_ratio(self) -> float | None:
+        return self.gross_margin / self.revenue if self.revenue else None
+
+
+def kpis(f: Filters) -> Kpis:
+    """Revenue, orders, customers, gross margin and units of sales in f."""
+    statement = _KPIS_ITEMS_SQL if f.categories else _KPIS_ORDERS_SQL
+    row = query(statement, _params(f)).iloc[0]
+    return Kpis(
+        revenue=float(row["revenue"]),
+        orders=int(row["orders"]),
+        customers=int(row["customers"]),
+        gross_margin=float(row["gross_margin"]),
+        units=int(row["units"]),
+    )
+
+
+_DAILY_SQL = f"""
+select
+    order_date,
+    sum(revenue) as revenue,
+    sum(gross_profit) as gross_profit,
+    sum(units) as units
+from marts.rpt_sales_daily
+where
+    order_date between %(start)s and %(end)s{_REPORT_FILTER}
+group by order_date
+order by order_date
+"""
+
+
+def daily_sales(f: Filters) -> pd.DataFrame:
+    """One row per day of f (days without sales included, at 0)."""
+    frame = query(_DAILY_SQL, _params(f))
+    days = pd.DataFrame({"order_date": pd.date_range(f.start, f.end, freq="D")})
+    frame["order_date"] = pd.to_datetime(frame["order_date"])
+    merged = days.merge(frame, on="order_date", how="left")
+    return merged.fillna({"revenue": 0.0, "gross_profit": 0.0, "units": 0})
+
+
+_MOVERS_SQL = f"""
+select
+    {{dimension}} as name,
+    coalesce(
+        sum(revenue) filter (where order_date between %(start)s and %(end)s), 0
+    ) as revenue,
+    coalesce(
+        sum(revenue) filter (where order_date < %(start)s), 0
+    ) as previous_revenue
+from marts.rpt_sales_daily
+where
+    order_date between %(previous_start)s and %(end)s{_REPORT_FILTER}
+group by {{dimension}}
+"""
+_MOVERS_BY = {
+    "category": _MOVERS_SQL.format(dimension="category"),
+    "channel": _MOVERS_SQL.format(dimension="channel_name"),
+    "region": _MOVERS_SQL.format(dimension="region_name"),
+}
+
+
+def movers(f: Filters, by: str) -> pd.DataFrame:
+    """Revenue per category / channel / region now and in the previous period."""
+    previous = f.previous()
+    frame = query(_MOVERS_BY[by], _params(f, previous_start=previous.start))
+    frame["change"] = frame["revenue"] - frame["previous_revenue"]
+    base = frame["previous_revenue"].where(frame["previous_revenue"] != 0)
+    frame["change_pct"] = frame["change"] / base
+    frame.insert(0, "dimension", by)
+    return frame.sort_values("change", key=abs, ascending=False, ignore_index=True)
+
+
+# ---------------------------------------------------------------------------- sales
+
+_MONTHLY_SQL = f"""
+select
+    month_start_date,
+    sum(revenue) as revenue,
+    sum(gross_profit) as gross_profit,
+    sum(units) as units
+from marts.rpt_sales_monthly
+where
+    month_start_date <= %(end)s{_REPORT_FILTER}
+group by month_start_date
+order by month_start_date
+"""
+
+
+def monthly_sales(f: Filters) -> pd.DataFrame:
+    """Months touching f's date range, with MoM / YoY growth and cumulative revenue.
+
+    Growth compares whole calendar months over the filtered channels, regions and
+    categories; earlier months are read only to compute it.
+    """
+    frame = query(_MONTHLY_SQL, _params(f))
+    if frame.empty:
+        return frame.assign(
+            prev_month_revenue=[], mom_growth=[], prev_year_revenue=[], yoy_growth=[]
+        )
+    frame["month_start_date"] = pd.to_datetime(frame["month_start_date"])
+    months = pd.date_range(frame["month_start_date"].min(), f.end, freq="MS")
+    frame = (
+        frame.set_index("month_start_date")
+        .reindex(months, fill_value=0.0)
+        .rename_axis("month_start_date")
+        .reset_index()
+    )
+    frame["prev_month_revenue"] = frame["revenue"].shift(1)
+    frame["prev_year_revenue"] = frame["revenue"].shift(12)
+    frame["mom_growth"] = _growth(frame["revenue"], frame["prev_month_revenue"])
+    frame["yoy_growth"] = _growth(frame["revenue"], frame["prev_year_revenue"])
+    first_month = pd.Timestamp(f.start).to_period("M").to_timestamp()
+    frame = frame[frame["month_start_date"] >= first_month].reset_index(drop=True)
+    frame["cumulative_revenue"] = frame["revenue"].cumsum()
+    return frame
+
+
+def _growth(current: pd.Series, previous: pd.Series) -> pd.Series:
+    base = previous.where(previous != 0)
+    return (current - base) / base
+
+
+_BY_CHANNEL_SQL = f"""
+select
+    channel_name,
+    channel_type,
+    sum(revenue) as revenue,
+    sum(gross_profit) as gross_profit,
+    sum(units) as units
+from marts.rpt_sales_daily
+where
+    order_date between %(start)s and %(end)s{_REPORT_FILTER}
+group by channel_name, channel_type
+order by revenue desc
+"""
+
+_BY_REGION_SQL = f"""
+select
+    region_name,
+    sum(revenue) as revenue,
+    sum(gross_profit) as gross_profit,
+    sum(units) as units
+from marts.rpt_sales_daily
+where
+    order_date between %(start)s and %(end)s{_REPORT_FILTER}
+group by region_name
+order by revenue desc
+"""
+
+
+def sales_by_channel(f: Filters) -> pd.DataFrame:
+    return _with_share(query(_BY_CHANNEL_SQL, _params(f)))
+
+
+def sales_by_region(f: Filters) -> pd.DataFrame:
+    return _with_share(query(_BY_REGION_SQL, _params(f)))
+
+
+def _with_share(frame: pd.DataFrame) -> pd.DataFrame:
+    total = frame["revenue"].sum()
+    frame["revenue_share"] = frame["revenue"] / total if total else 0.0
+    revenue = frame["revenue"].where(frame["revenue"] != 0)
+    frame["margin_ratio"] = frame["gross_profit"] / revenue
+    return frame
+
+
+_CATEGORY_MONTHLY_SQL = f"""
+select
+    category,
+    month_start_date,
+    sum(revenue) as revenue,
+    sum(gross_profit) as gross_profit,
+    sum(units) as units
+from marts.rpt_sales_monthly
+where
+    month_start_date between date_trunc('month', %(start)s::date) and %(end)s
+    {_REPORT_FILTER}
+group by category, month_start_date
+order by category, month_start_date
+"""
+
+
+def category_monthly(f: Filters) -> pd.DataFrame:
+    """Revenue and margin per category and month (whole months touching f)."""
+    frame = query(_CATEGORY_MONTHLY_SQL, _params(f))
+    revenue = frame["revenue"].where(frame["revenue"] != 0)
+    frame["margin_ratio"] = frame["gross_profit"] / revenue
+    frame["month_start_date"] = pd.to_datetime(frame["month_start_date"])
+    return frame
+
+
+_SEASONALITY_SQL = f"""
+select
+    category,
+    month_of_year,
+    month_name,
+    revenue,
+    avg_revenue,
+    seasonality_index,
+    years_observed
+from marts.rpt_category_seasonality
+where
+    true{_CATEGORY}
+order by category, month_of_year
+"""
+
+
+def category_seasonality(f: Filters) -> pd.DataFrame:
+    """Seasonality index per category and month of year, over all history."""
+    return query(_SEASONALITY_SQL, {"categories": list(f.categories)})
+
+
+# ------------------------------------------------------------------------- products
+
+_PRODUCT_SALES_SQL = f"""
+with sales as (
+    select
+        product_id,
+        sum(net_revenue) as revenue,
+        sum(gross_margin) as gross_profit,
+        sum(quantity) as units,
+        count(distinct order_id) as orders,
+        max(order_date) as last_sold_date
+    from marts.fct_order_items
+    where
+        is_sale
+        and order_date between %(start)s and %(end)s{_ITEM_FILTER}
+    group by product_id
+)
+
+select
+    products.product_id,
+    products.sku,
+    products.product_name,
+    products.category,
+    products.subcategory,
+    products.brand,
+    products.is_active,
+    coalesce(sales.revenue, 0) as revenue,
+    coalesce(sales.gross_profit, 0) as gross_profit,
+    coalesce(sales.units, 0) as units,
+    coalesce(sales.orders, 0) as orders,
+    sales.last_sold_date,
+    inventory.stock_quantity,
+    inventory.stock_value,
+    inventory.days_of_cover
+from marts.dim_products as products
+left join sales
+    on products.product_id = sales.product_id
+left join marts.rpt_inventory_status as inventory
+    on products.product_id = inventory.product_id
+where
+    (sales.product_id is not null or products.is_active)
+    and (
+        cardinality(%(categories)s::text[]) = 0
+        or products.category = any(%(categories)s::text[])
+    )
+"""
+
+
+def product_sales(f: Filters) -> pd.DataFrame:
+    """Every product sold in f (and every active product, at 0), with its stock."""
+    frame = query(_PRODUCT_SALES_SQL, _params(f))
+    revenue = frame["revenue"].where(frame["revenue"] != 0)
+    frame["margin_ratio"] = frame["gross_profit"] / revenue
+    return frame
+
+
+_CATEGORY_SALES_SQL = f"""
+select
+    category,
+    sum(revenue) as revenue,
+    sum(gross_profit) as gross_profit,
+    sum(units) as units
+from marts.rpt_sales_daily
+where
+    order_date between %(start)s and %(end)s{_REPORT_FILTER}
+group by category
+order by revenue desc
+"""
+
+
+def category_sales(f: Filters) -> pd.DataFrame:
+    return _with_share(query(_CATEGORY_SALES_SQL, _params(f)))
+
+
+# ------------------------------------------------------------------------ customers
+
+_TOP_CUSTOMERS_ORDERS_SQL = f"""
+with sales as (
+    select
+        customer_id,
+        count(*) as orders,
+        sum(net_revenue) as revenue,
+        sum(gross_margin) as gross_profit,
+        max(order_date) as last_order_date
+    from marts.fct_orders
+    where
+        is_sale
+        and order_date between %(start)s and %(end)s{_ORDER_FILTER}
+    group by customer_id
+    order by revenue desc, customer_id
+    limit %(limit)s
+)
+"""
+_TOP_CUSTOMERS_ITEMS_SQL = f"""
+with sales as (
+    select
+        customer_id,
+        count(distinct order_id) as orders,
+        sum(net_revenue) as revenue,
+        sum(gross_margin) as gross_profit,
+        max(order_date) as last_order_date
+    from marts.fct_order_items
+    where
+        is_sale
+        and order_date between %(start)s and %(end)s{_ITEM_FILTER}
+    group by customer_id
+    order by revenue desc, customer_id
+    limit %(limit)s
+)
+"""
+_TOP_CUSTOMERS_SELECT = """
+select
+    sales.customer_id,
+    customers.first_name || ' ' || customers.last_name as customer_name,
+    customers.segment,
+    regions.region_name,
+    sales.orders,
+    sales.revenue,
+    sales.gross_profit,
+    sales.revenue / sales.orders as aov,
+    sales.last_order_date
+from sales
+inner join marts.dim_customers as customers
+    on sales.customer_id = customers.customer_id
+left join marts.dim_regions as regions
+    on customers.region_id = regions.region_id
+order by sales.revenue desc, sales.customer_id
+"""
+
+
+def top_customers(f: Filters, limit: int = 25) -> pd.DataFrame:
+    """The customers with the most revenue in f."""
+    head = _TOP_CUSTOMERS_ITEMS_SQL if f.categories else _TOP_CUSTOMERS_ORDERS_SQL
+    return query(head + _TOP_CUSTOMERS_SELECT, _params(f, limit=limit))
+
+
+_RFM_SEGMENTS_SQL = """
+select
+    segment_name,
+    count(*) as customers,
+    sum(monetary) as revenue,
+    avg(recency_days) as avg_recency_days,
+    avg(frequency) as avg_frequency,
+    avg(monetary) as avg_monetary,
+    max(as_of_date) as as_of_date
+from marts.rpt_customer_rfm
+group by segment_name
+order by revenue desc
+"""
+
+_RFM_GRID_SQL = """
+select
+    r_score,
+    f_score,
+    count(*) as customers,
+    sum(monetary) as revenue
+from marts.rpt_customer_rfm
+group by r_score, f_score
+order by r_score, f_score
+"""
+
+
+def rfm_segments() -> pd.DataFrame:
+    frame = query(_RFM_SEGMENTS_SQL)
+    total = frame["revenue"].sum()
+    frame["revenue_share"] = frame["revenue"] / total if total else 0.0
+    customers = frame["customers"].sum()
+    frame["customer_share"] = frame["customers"] / customers if customers else 0.0
+    return frame
+
+
+def rfm_grid() -> pd.DataFrame:
+    return query(_RFM_GRID_SQL)
+
+
+_LTV_TIERS_SQL = """
+select
+    ltv_tier,
+    ltv_tier_order,
+    count(*) as customers,
+    sum(lifetime_revenue) as revenue,
+    avg(lifetime_revenue) as avg_lifetime_revenue,
+    avg(orders) as avg_orders,
+    avg(avg_order_value) as avg_order_value,
+    avg(tenure_days) as avg_tenure_days
+from marts.rpt_customer_ltv
+group by ltv_tier, ltv_tier_order
+order by ltv_tier_order desc
+"""
+
+
+def ltv_tiers() -> pd.DataFrame:
+    frame = query(_LTV_TIERS_SQL)
+    total = frame["revenue"].sum()
+    frame["revenue_share"] = frame["revenue"] / total if total else 0.0
+    return frame
+
+
+_PAYMENTS_AGEING_SQL = """
+select
+    payment_status,
+    ageing_bucket,
+    ageing_bucket_order,
+    sum(orders) as orders,
+    sum(amount_due) as amount_due,
+    count(distinct customer_id) as customers
+from marts.rpt_payments_outstanding
+group by payment_status, ageing_bucket, ageing_bucket_order
+order by ageing_bucket_order, payment_status
+"""
+
+_PAYMENTS_CUSTOMERS_SQL = """
+select
+    customer_id,
+    customer_name,
+    email,
+    payment_status,
+    ageing_bucket,
+    orders,
+    amount_due,
+    max_days_outstanding,
+    oldest_order_date
+from marts.rpt_payments_outstanding
+order by amount_due desc, customer_id, payment_status
+limit %(limit)s
+"""
+
+
+_PAYMENTS_CUSTOMER_COUNT_SQL = """
+select count(distinct customer_id) as customers
+from marts.rpt_payments_outstanding
+"""
+
+
+def payments_customer_count() -> int:
+    return int(query(_PAYMENTS_CUSTOMER_COUNT_SQL)["customers"][0])
+
+
+def payments_ageing() -> pd.DataFrame:
+    return query(_PAYMENTS_AGEING_SQL)
+
+
+def payments_outstanding(limit: int = 200) -> pd.DataFrame:
+    return query(_PAYMENTS_CUSTOMERS_SQL, {"limit": limit})
+
+
+# ------------------------------------------------------------------------ inventory
+
+_INVENTORY_SQL = f"""
+select
+    product_id,
+    sku,
+    product_name,
+    category,
+    subcategory,
+    stock_status,
+    stock_quantity,
+    reorder_point,
+    reorder_gap,
+    unit_cost,
+    stock_value,
+    units_sold_30d,
+    days_of_cover,
+    is_below_reorder,
+    as_of_date
+from marts.rpt_inventory_status
+where
+    is_active{_CATEGORY}
+"""
+
+
+def inventory(f: Filters) -> pd.DataFrame:
+    """Current stock of the active products in f's categories."""
+    return query(_INVENTORY_SQL, {"categories": list(f.categories)})
+
+
+_STOCK_CHANGES_SQL = f"""
+select
+    valid_from as changed_at,
+    sku,
+    product_name,
+    category,
+    stock_quantity,
+    stock_change,
+    reorder_point,
+    is_below_reorder
+from marts.rpt_stock_history
+where
+    stock_change is not null{_CATEGORY}
+order by valid_from desc, product_id
+limit %(limit)s
+"""
+
+
+def stock_changes(f: Filters, limit: int = 100) -> pd.DataFrame:
+    """The latest stock movements recorded by the product snapshots."""
+    return query(_STOCK_CHANGES_SQL, {"categories": list(f.categories), "limit": limit})
+
+
+# ------------------------------------------------------------------------ retention
+
+_COHORTS_SQL = """
+select
+    cohort_month,
+    cohort_year_month,
+    months_since_first_order,
+    cohort_size,
+    active_customers,
+    retention_pct / 100.0 as retention,
+    orders,
+    revenue,
+    cumulative_revenue_per_customer
+from marts.rpt_cohort_retention
+where cohort_month between date_trunc('month', %(start)s::date) and %(end)s
+order by cohort_month, months_since_first_order
+"""
+
+
+def cohorts(f: Filters) -> pd.DataFrame:
+    """Monthly cohorts (by first order month in f's range) and their activity."""
+    frame = query(_COHORTS_SQL, {"start": f.start, "end": f.end})
+    first = frame[frame["months_since_first_order"] == 0].set_index("cohort_month")
+    base = frame["cohort_month"].map(first["revenue"])
+    frame["revenue_retention"] = frame["revenue"] / base.where(base != 0)
+    return frame
+
+
+# ------------------------------------------------------------------- market basket
+
+_BASKET_SUMMARY_SQL = """
+select
+    count(*) as rules,
+    count(distinct antecedent_product_id) as products,
+    max(lift) as max_lift,
+    max(basket_count) as baskets
+from marts.rpt_basket_rules
+"""
+
+_BASKET_RULES_SQL = """
+select
+    rule_rank,
+    antecedent_product_id,
+    antecedent_product_name,
+    antecedent_category,
+    consequent_product_id,
+    consequent_product_name,
+    consequent_category,
+    pair_count,
+    support,
+    confidence,
+    lift
+from marts.rpt_basket_rules
+where
+    support >= %(min_support)s
+    and confidence >= %(min_confidence)s
+    and lift >= %(min_lift)s
+    and (
+        cardinality(%(categories)s::text[]) = 0
+        or antecedent_category = any(%(categories)s::text[])
+        or consequent_category = any(%(categories)s::text[])
+    )
+order by lift desc, pair_count desc, rule_rank
+limit %(limit)s
+"""
+
+_BASKET_PRODUCTS_SQL = """
+select
+    antecedent_product_id as product_id,
+    min(antecedent_product_name) as product_name,
+    min(antecedent_category) as category,
+    count(*) as rules,
+    max(antecedent_count) as baskets
+from marts.rpt_basket_rules
+group by antecedent_product_id
+order by baskets desc, product_id
+"""
+
+_BOUGHT_TOGETHER_SQL = """
+select
+    consequent_product_id as product_id,
+    consequent_product_name as product_name,
+    consequent_category as category,
+    pair_count,
+    confidence,
+    lift,
+    support
+from marts.rpt_basket_rules
+where antecedent_product_id = %(product_id)s
+order by confidence desc, lift desc, consequent_product_id
+limit %(limit)s
+"""
+
+_CATEGORY_RULES_SQL = """
+select
+    antecedent_category,
+    consequent_category,
+    pair_count,
+    support,
+    confidence,
+    lift
+from marts.rpt_basket_rules_category
+order by antecedent_category, consequent_category
+"""
+
+
+def basket_summary() -> dict[str, Any]:
+    return query(_BASKET_SUMMARY_SQL).iloc[0].to_dict()
+
+
+def basket_rules(
+    f: Filters,
+    min_support: float = 0.0,
+    min_confidence: float = 0.0,
+    min_lift: float = 1.0,
+    limit: int = 500,
+) -> pd.DataFrame:
+    """Product rules passing the thresholds, touching f's categories."""
+    params = {
+        "min_support": min_support,
+        "min_confidence": min_confidence,
+        "min_lift": min_lift,
+        "categories": list(f.categories),
+        "limit": limit,
+    }
+    return query(_BASKET_RULES_SQL, params)
+
+
+def basket_products() -> pd.DataFrame:
+    """Products that start at least one rule, most frequent first."""
+    return query(_BASKET_PRODUCTS_SQL)
+
+
+def bought_together(product_id: int, limit: int = 10) -> pd.DataFrame:
+    return query(_BOUGHT_TOGETHER_SQL, {"product_id": int(product_id), "limit": limit})
+
+
+def category_rules() -> pd.DataFrame:
+    return query(_CATEGORY_RULES_SQL)
+
+
+# ---------------------------------------------------------------------- data quality
+
+_LOAD_BATCHES_SQL = """
+select
+    batch_id,
+    table_name,
+    file_name,
+    load_method,
+    file_bytes,
+    rows_read,
+    rows_loaded,
+    rows_rejected,
+    reject_rate_pct / 100.0 as reject_rate,
+    load_seconds,
+    started_at,
+    finished_at
+from marts.rpt_load_batches
+order by started_at desc, batch_id desc
+"""
+
+_REJECT_REASONS_SQL = """
+select
+    table_name,
+    reason,
+    sum(reject_count) as rejects,
+    count(distinct batch_id) as batches,
+    min(file_name) as example_file,
+    min(first_line_number) as first_line_number
+from marts.rpt_load_quality
+group by table_name, reason
+order by rejects desc, table_name, reason
+"""
+
+_FRESHNESS_SQL = """
+select
+    'orders' as data,
+    max(ordered_at) as latest_event,
+    max(updated_at) as latest_update,
+    count(*) as rows
+from marts.fct_orders
+union all
+select 'order items', max(ordered_at), max(updated_at), count(*)
+from marts.fct_order_items
+union all
+select 'customers', max(signup_at), max(updated_at), count(*)
+from marts.dim_customers
+union all
+select 'products', max(created_at), max(updated_at), count(*)
+from marts.dim_products
+"""
+
+
+def load_batches() -> pd.DataFrame:
+    return query(_LOAD_BATCHES_SQL)
+
+
+def reject_reasons() -> pd.DataFrame:
+    return query(_REJECT_REASONS_SQL)
+
+
+def freshness() -> pd.DataFrame:
+    """Latest event and update time per kind of data in the marts."""
+    return query(_FRESHNESS_SQL)
+
+
+@dataclass(frozen=True)
+class BuildResults:
+    """A summary of dbt's run_results.json (the last dbt command run)."""
+
+    command: str
+    generated_at: datetime | None
+    elapsed_seconds: float | None
+    nodes: pd.DataFrame
+
+
+def build_results() -> BuildResults | None:
+    """The last dbt run's results, or None when no run_results.json exists."""
+    raw = read_json(dbt_target_dir() / "run_results.json")
+    if raw is None:
+        return None
+    rows = []
+    for result in raw.get("results", []):
+        unique_id = str(result.get("unique_id", ""))
+        kind = unique_id.split(".", 1)[0]
+        rows.append(
+            {
+                "kind": kind,
+                "name": unique_id.split(".")[-1]
+                if kind != "test"
+                else _test_name(unique_id),
+                "status": str(result.get("status", "")),
+                "seconds": result.get("execution_time"),
+                "failures": result.get("failures"),
+                "message": (result.get("message") or "")[:500],
+                "unique_id": unique_id,
+            }
+        )
+    metadata = raw.get("metadata", {})
+    generated = metadata.get("generated_at")
+    try:
+        generated_at = datetime.fromisoformat(generated.replace("Z", "+00:00"))
+    except (AttributeError, ValueError):
+        generated_at = None
+    args = raw.get("args", {})
+    return BuildResults(
+        command=str(args.get("which") or "dbt"),
+        generated_at=generated_at,
+        elapsed_seconds=raw.get("elapsed_time"),
+        nodes=pd.DataFrame(
+            rows,
+            columns=[
+                "kind",
+                "name",
+                "status",
+                "seconds",
+                "failures",
+                "message",
+                "unique_id",
+            ],
+        ),
+    )
+
+
+def _test_name(unique_id: str) -> str:
+    parts = unique_id.split(".")
+    # test.<project>.<name>.<hash>
+    return parts[2] if len(parts) >= 3 else unique_id
+
+
+def source_freshness() -> pd.DataFrame | None:
+    """`dbt source freshness` results (target/sources.json), when it was run."""
+    raw = read_json(dbt_target_dir() / "sources.json")
+    if raw is None:
+        return None
+    rows = [
+        {
+            "source": str(r.get("unique_id", "")).split(".", 2)[-1],
+            "status": r.get("status"),
+            "max_loaded_at": r.get("max_loaded_at"),
+            "age_hours": (r.get("max_loaded_at_time_ago_in_s") or 0) / 3600,
+        }
+        for r in raw.get("results", [])
+    ]
+    return pd.DataFrame(
+        rows, columns=["source", "status", "max_loaded_at", "age_hours"]
+    )
+
+
+def timed(fn, *args: Any, **kwargs: Any) -> tuple[Any, float]:
+    """(result, seconds): a small helper for the benchmark."""
+    started = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return result, time.perf_counter() - started
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None

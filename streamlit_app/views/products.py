@@ -1,0 +1,175 @@
+"""Products: top products and categories, category margin by month, slow movers."""
+
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from streamlit_app import data, sidebar, ui
+
+TOP_N = 15
+f = sidebar.current()
+st.title("Products")
+st.caption(f.describe())
+
+products = data.product_sales(f)
+sold = products[products["units"] > 0]
+if sold.empty:
+    ui.no_rows()
+    st.stop()
+
+categories = data.category_sales(f)
+top = sold.sort_values(["revenue", "product_id"], ascending=[False, True]).head(TOP_N)
+unsold = products[(products["units"] == 0) & products["is_active"]]
+cards = st.columns(4)
+ui.kpi(
+    cards[0],
+    "Products sold",
+    ui.count(len(sold)),
+    help="Products with a sale in the range.",
+)
+ui.kpi(cards[1], "Units sold", ui.count(sold["units"].sum()))
+ui.kpi(
+    cards[2],
+    f"Top {TOP_N} share of revenue",
+    ui.percent(top["revenue"].sum() / sold["revenue"].sum()),
+)
+ui.kpi(
+    cards[3],
+    "Active products not sold",
+    ui.count(len(unsold)),
+    help="Active products without any sale in the range and filters.",
+)
+
+money = {
+    "revenue": st.column_config.NumberColumn("Revenue", format="%,.2f"),
+    "gross_profit": st.column_config.NumberColumn("Gross margin", format="%,.2f"),
+    "margin_ratio": st.column_config.NumberColumn("Margin %", format="percent"),
+    "units": st.column_config.NumberColumn("Units", format="%,d"),
+    "orders": st.column_config.NumberColumn("Orders", format="%,d"),
+    "revenue_share": st.column_config.NumberColumn("Share", format="percent"),
+    "stock_quantity": st.column_config.NumberColumn("In stock", format="%,d"),
+    "stock_value": st.column_config.NumberColumn("Stock value", format="%,.2f"),
+    "days_of_cover": st.column_config.NumberColumn("Days of cover", format="%.0f"),
+    "product_name": "Product",
+    "sku": "SKU",
+    "category": "Category",
+    "subcategory": "Subcategory",
+    "brand": "Brand",
+    "last_sold_date": st.column_config.DateColumn("Last sold"),
+}
+
+st.subheader(f"Top {TOP_N} products")
+shown = top.iloc[::-1]
+fig = go.Figure(
+    go.Bar(
+        x=shown["revenue"],
+        y=ui.safe_text(shown["product_name"]),
+        orientation="h",
+        marker_color=ui.COLORS[0],
+        customdata=shown[["units", "margin_ratio"]].assign(
+            category=ui.safe_text(shown["category"])
+        ),
+        hovertemplate=(
+            "%{y}<br>%{customdata[2]}<br>Revenue %{x:,.0f}<br>Units %{customdata[0]:,}"
+            "<br>Margin %{customdata[1]:.1%}<extra></extra>"
+        ),
+    )
+)
+fig.update_layout(xaxis_title="Revenue", yaxis_title=None)
+ui.chart(fig, height=32 * len(top) + 80)
+ui.table(
+    top[
+        [
+            "sku",
+            "product_name",
+            "category",
+            "brand",
+            "revenue",
+            "units",
+            "orders",
+            "gross_profit",
+            "margin_ratio",
+        ]
+    ],
+    "top_products",
+    column_config=money,
+)
+
+st.subheader("Categories")
+left, right = st.columns([2, 3])
+with left:
+    fig = px.pie(
+        categories.assign(category=ui.safe_text(categories["category"])),
+        names="category",
+        values="revenue",
+        hole=0.5,
+        color_discrete_sequence=ui.COLORS,
+    )
+    fig.update_traces(
+        hovertemplate="%{label}<br>Revenue %{value:,.0f}<br>%{percent}<extra></extra>"
+    )
+    ui.chart(fig, height=340)
+with right:
+    ui.table(
+        categories[
+            [
+                "category",
+                "revenue",
+                "revenue_share",
+                "gross_profit",
+                "margin_ratio",
+                "units",
+            ]
+        ],
+        "top_categories",
+        column_config=money,
+    )
+
+st.subheader("Category margin by month")
+by_month = data.category_monthly(f)
+fig = px.line(
+    by_month.assign(category=ui.safe_text(by_month["category"])),
+    x="month_start_date",
+    y="margin_ratio",
+    color="category",
+    markers=True,
+    labels={
+        "month_start_date": "Month",
+        "margin_ratio": "Gross margin %",
+        "category": "Category",
+    },
+    color_discrete_sequence=ui.COLORS,
+)
+fig.update_traces(
+    hovertemplate="%{x|%b %Y}<br>Margin %{y:.1%}<extra>%{fullData.name}</extra>"
+)
+fig.update_layout(yaxis_tickformat=".0%", hovermode="x unified")
+ui.chart(fig, height=380)
+
+st.subheader("Slow movers")
+st.caption(
+    "Active products with the fewest units sold in the range, most stock value first: "
+    "candidates for a promotion or delisting."
+)
+slow = (
+    products[products["is_active"]]
+    .sort_values(["units", "stock_value"], ascending=[True, False])
+    .head(25)
+)
+ui.table(
+    slow[
+        [
+            "sku",
+            "product_name",
+            "category",
+            "units",
+            "revenue",
+            "last_sold_date",
+            "stock_quantity",
+            "stock_value",
+            "days_of_cover",
+        ]
+    ],
+    "slow_movers",
+    column_config=money,
+)

@@ -1,0 +1,250 @@
+"""Sales: daily, monthly and cumulative revenue, growth, channels, regions, seasons."""
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from streamlit_app import data, sidebar, ui
+
+f = sidebar.current()
+st.title("Sales")
+st.caption(f.describe())
+
+daily = data.daily_sales(f)
+monthly = data.monthly_sales(f)
+revenue = float(daily["revenue"].sum())
+if revenue == 0:
+    ui.no_rows()
+    st.stop()
+
+latest = monthly.iloc[-1]
+cards = st.columns(4)
+ui.kpi(cards[0], "Revenue", ui.money(revenue), help="Net revenue in the date range.")
+ui.kpi(cards[1], "Average per day", ui.money(revenue / len(daily)))
+ui.kpi(
+    cards[2],
+    f"MoM growth, {latest['month_start_date']:%b %Y}",
+    ui.percent(latest["mom_growth"]),
+    help="Revenue of the latest month in the range against the month before "
+    "(whole calendar months; the latest month may still be running).",
+)
+ui.kpi(
+    cards[3],
+    f"YoY growth, {latest['month_start_date']:%b %Y}",
+    ui.percent(latest["yoy_growth"]),
+    help="Revenue of the latest month against the same month a year earlier.",
+)
+
+st.subheader("Daily and cumulative revenue")
+cumulative = daily["revenue"].cumsum()
+fig = go.Figure()
+fig.add_scatter(
+    x=daily["order_date"],
+    y=daily["revenue"],
+    name="Daily revenue",
+    line={"color": ui.COLORS[0], "width": 1.5},
+    hovertemplate="%{x|%a %Y-%m-%d}<br>Revenue %{y:,.2f}<extra></extra>",
+)
+fig.add_scatter(
+    x=daily["order_date"],
+    y=cumulative,
+    name="Cumulative revenue",
+    yaxis="y2",
+    line={"color": ui.COLORS[2], "width": 3},
+    hovertemplate="%{x|%Y-%m-%d}<br>Cumulative %{y:,.0f}<extra></extra>",
+)
+fig.update_layout(
+    yaxis={"title": "Daily revenue"},
+    yaxis2={
+        "title": "Cumulative revenue",
+        "overlaying": "y",
+        "side": "right",
+        "showgrid": False,
+        "rangemode": "tozero",
+    },
+    hovermode="x unified",
+)
+ui.chart(fig, height=360)
+
+st.subheader("Monthly revenue and growth")
+st.caption(
+    "Whole calendar months touching the date range; growth compares each month "
+    "with the month before (MoM) and the same month a year earlier (YoY)."
+)
+fig = go.Figure()
+fig.add_bar(
+    x=monthly["month_start_date"],
+    y=monthly["revenue"],
+    name="Revenue",
+    marker_color=ui.COLORS[0],
+    hovertemplate="%{x|%b %Y}<br>Revenue %{y:,.0f}<extra></extra>",
+)
+for column, name, color in (
+    ("mom_growth", "MoM growth", ui.COLORS[1]),
+    ("yoy_growth", "YoY growth", ui.COLORS[2]),
+):
+    fig.add_scatter(
+        x=monthly["month_start_date"],
+        y=monthly[column],
+        name=name,
+        yaxis="y2",
+        mode="lines+markers",
+        line={"color": color},
+        hovertemplate="%{x|%b %Y}<br>" + name + " %{y:+.1%}<extra></extra>",
+    )
+fig.update_layout(
+    yaxis={"title": "Revenue"},
+    yaxis2={
+        "title": "Growth",
+        "overlaying": "y",
+        "side": "right",
+        "tickformat": "+.0%",
+        "showgrid": False,
+    },
+    hovermode="x unified",
+)
+ui.chart(fig, height=380)
+ui.table(
+    monthly.assign(month=monthly["month_start_date"].dt.strftime("%Y-%m"))[
+        [
+            "month",
+            "revenue",
+            "gross_profit",
+            "units",
+            "mom_growth",
+            "yoy_growth",
+            "cumulative_revenue",
+        ]
+    ],
+    "sales_monthly",
+    column_config={
+        "month": "Month",
+        "revenue": st.column_config.NumberColumn("Revenue", format="%,.2f"),
+        "gross_profit": st.column_config.NumberColumn("Gross margin", format="%,.2f"),
+        "units": st.column_config.NumberColumn("Units", format="%,d"),
+        "mom_growth": st.column_config.NumberColumn("MoM", format="percent"),
+        "yoy_growth": st.column_config.NumberColumn("YoY", format="percent"),
+        "cumulative_revenue": st.column_config.NumberColumn(
+            "Cumulative revenue", format="%,.2f"
+        ),
+    },
+)
+
+st.subheader("Revenue by channel and region")
+left, right = st.columns(2)
+channels = data.sales_by_channel(f)
+regions = data.sales_by_region(f)
+for column, frame, label, title in (
+    (left, channels, "channel_name", "Channels"),
+    (right, regions, "region_name", "Regions, ranked"),
+):
+    with column:
+        shown = frame.iloc[::-1]
+        fig = go.Figure(
+            go.Bar(
+                x=shown["revenue"],
+                y=ui.safe_text(shown[label]),
+                orientation="h",
+                marker_color=ui.COLORS[0],
+                customdata=shown[["revenue_share", "margin_ratio"]],
+                hovertemplate=(
+                    "%{y}<br>Revenue %{x:,.0f}<br>Share %{customdata[0]:.1%}"
+                    "<br>Margin %{customdata[1]:.1%}<extra></extra>"
+                ),
+            )
+        )
+        fig.update_layout(title=title, xaxis_title="Revenue", yaxis_title=None)
+        ui.chart(fig, height=max(260, 32 * len(frame) + 80))
+share_config = {
+    "revenue": st.column_config.NumberColumn("Revenue", format="%,.2f"),
+    "gross_profit": st.column_config.NumberColumn("Gross margin", format="%,.2f"),
+    "units": st.column_config.NumberColumn("Units", format="%,d"),
+    "revenue_share": st.column_config.NumberColumn("Share", format="percent"),
+    "margin_ratio": st.column_config.NumberColumn("Margin %", format="percent"),
+}
+with left:
+    ui.table(
+        channels,
+        "sales_by_channel",
+        column_config={
+            "channel_name": "Channel",
+            "channel_type": "Type",
+            **share_config,
+        },
+    )
+with right:
+    ui.table(
+        regions,
+        "sales_by_region",
+        column_config={"region_name": "Region", **share_config},
+    )
+
+st.subheader("Revenue by category and month")
+by_month = data.category_monthly(f)
+if by_month.empty:
+    ui.no_rows()
+else:
+    grid = by_month.pivot_table(
+        index="category", columns="month_start_date", values="revenue", fill_value=0
+    )
+    fig = go.Figure(
+        go.Heatmap(
+            z=grid.values,
+            x=grid.columns,
+            y=ui.safe_text(grid.index),
+            colorscale="Blues",
+            colorbar={"title": "Revenue"},
+            hovertemplate="%{y}<br>%{x|%b %Y}<br>Revenue %{z:,.0f}<extra></extra>",
+        )
+    )
+    fig.update_layout(xaxis_title=None, yaxis_title=None)
+    ui.chart(fig, height=max(300, 28 * len(grid) + 120))
+    ui.table(
+        by_month.assign(month=by_month["month_start_date"].dt.strftime("%Y-%m"))[
+            ["category", "month", "revenue", "gross_profit", "units", "margin_ratio"]
+        ],
+        "sales_category_month",
+        column_config={"category": "Category", "month": "Month", **share_config},
+    )
+
+st.subheader("Seasonality index by month of year")
+st.caption(
+    "Each category's revenue in a calendar month divided by its average month, "
+    "averaged over every year of history (1.0 = an average month). Only the "
+    "category filter applies."
+)
+season = data.category_seasonality(f)
+if season.empty:
+    ui.no_rows()
+else:
+    index = season.pivot_table(
+        index="category", columns="month_of_year", values="seasonality_index"
+    )
+    names = season.drop_duplicates("month_of_year").set_index("month_of_year")
+    fig = go.Figure(
+        go.Heatmap(
+            z=index.values,
+            x=[names.loc[m, "month_name"] for m in index.columns],
+            y=ui.safe_text(index.index),
+            colorscale="RdBu",
+            zmid=1,
+            colorbar={"title": "Index"},
+            hovertemplate="%{y} · %{x}<br>Index %{z:.2f}<extra></extra>",
+        )
+    )
+    fig.update_layout(xaxis_title=None, yaxis_title=None)
+    ui.chart(fig, height=max(300, 28 * len(index) + 120))
+    ui.table(
+        season,
+        "sales_seasonality",
+        column_config={
+            "category": "Category",
+            "month_of_year": None,
+            "month_name": "Month",
+            "revenue": st.column_config.NumberColumn("Revenue", format="%,.2f"),
+            "avg_revenue": st.column_config.NumberColumn(
+                "Average per year", format="%,.2f"
+            ),
+            "seasonality_index": st.column_config.NumberColumn("Index", format="%.2f"),
+            "years_observed": st.column_config.NumberColumn("Years", format="%d"),
+        },
+    )
