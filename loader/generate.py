@@ -311,6 +311,12 @@ def _pool(values: Iterable[str]) -> np.ndarray:
     ).reshape(len(encoded), width)
 
 
+@lru_cache(maxsize=64)
+def _cpool(values: tuple[str, ...]) -> np.ndarray:
+    """`_pool` of a constant tuple, built once."""
+    return _pool(values)
+
+
 def _hcat(*parts: np.ndarray) -> np.ndarray:
     return np.concatenate(parts, axis=1)
 
@@ -522,14 +528,19 @@ class Catalog:
     def promo_for_days(self, days: np.ndarray) -> np.ndarray:
         """The best promotion (highest discount) active on each day, or -1."""
         days = np.asarray(days, dtype=np.int64)
-        best = np.full(days.size, -1, np.int64)
-        best_pct = np.zeros(days.size)
-        for i in range(len(self.promo_code)):
-            on = (days >= self.promo_first[i]) & (days <= self.promo_last[i])
+        if days.size == 0:
+            return np.empty(0, np.int64)
+        lo, hi = int(days.min()), int(days.max())
+        span = np.arange(lo, hi + 1)
+        best = np.full(span.size, -1, np.int64)
+        best_pct = np.zeros(span.size, np.int64)
+        live = (self.promo_last >= lo) & (self.promo_first <= hi)
+        for i in np.nonzero(live)[0].tolist():
+            on = (span >= self.promo_first[i]) & (span <= self.promo_last[i])
             better = on & (self.promo_pct_h[i] > best_pct)
             best[better] = i
             best_pct[better] = self.promo_pct_h[i]
-        return best
+        return best[days - lo]
 
 
 def _charm(cents: np.ndarray) -> np.ndarray:
@@ -640,8 +651,9 @@ def _catalog(seed: int, scale: float, start: date, end: date) -> Catalog:
     )
     disc = disc & (disc_day > start_day + 30) & (disc_day < end_day)
     discontinued_s = np.where(disc, disc_day * DAY + rng.integers(0, DAY, n), NEVER)
+    # log-normal popularity (capped: a hit product, but none that takes over)
     popularity = (
-        np.exp(rng.normal(0.0, 1.0, n))
+        np.exp(np.clip(rng.normal(0.0, 1.0, n), -3.0, 2.8))
         * np.asarray([c.demand for c in CATEGORIES])[category]
     )
 
@@ -977,10 +989,10 @@ def _customer_rows(
     first_part = np.where(
         (style == 2)[:, None], initial[g["first_name"]], first_ascii[g["first_name"]]
     )
-    sep = _pool([".", "_", "", "."])[style]
-    domain = _pool(["@" + d for d, _ in EMAIL_DOMAINS])[g["email_domain"]]
+    sep = _cpool((".", "_", "", "."))[style]
+    domain = _cpool(tuple("@" + d for d, _ in EMAIL_DOMAINS))[g["email_domain"]]
     email = _hcat(first_part, sep, last_ascii[g["last_name"]], _digits(cid), domain)
-    calling = _pool(["+" + x + " " for x in cat.country_calling])[g["country"]]
+    calling = _cpool(tuple(f"+{x} " for x in cat.country_calling))[g["country"]]
     phone = _null(_hcat(calling, _digits(np.maximum(g["phone"], 0), 9)), g["phone"] < 0)
     no_birth = g["birth_day"] == NO_DATE
     birth = _null(_date_bytes(np.where(no_birth, 0, g["birth_day"])), no_birth)
@@ -1001,9 +1013,9 @@ def _customer_rows(
             phone,
             birth,
             city,
-            _pool(cat.country_codes)[g["country"]],
+            _cpool(tuple(cat.country_codes))[g["country"]],
             _digits(g["region"].astype(np.int64) + 1),
-            _pool(SEGMENTS)[g["segment"]],
+            _cpool(SEGMENTS)[g["segment"]],
             _digits(g["channel"].astype(np.int64) + 1),
             _timestamp(g["signup_s"]),
             _BOOL[(~closed).astype(np.int64)],
@@ -1338,9 +1350,9 @@ def _order_rows(
             _digits(f.region[sel] + 1),
             _null(_digits(np.maximum(promo, 0) + 1), promo < 0),
             _timestamp(f.ordered_s[sel]),
-            _pool(ORDER_STATUSES)[status],
-            _pool(PAYMENT_STATUSES)[pay],
-            _pool(PAYMENT_METHODS)[f.method[sel]],
+            _cpool(ORDER_STATUSES)[status],
+            _cpool(PAYMENT_STATUSES)[pay],
+            _cpool(PAYMENT_METHODS)[f.method[sel]],
             _money(f.shipping[sel]),
             _money(f.tax[sel]),
             _timestamp(updated),

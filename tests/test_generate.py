@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loader import generate as gen
@@ -109,15 +109,15 @@ def revenue(tables) -> pd.DataFrame:
 
 def test_deterministic_and_seed_sensitive(tmp_path):
     a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
-    ma = gen.generate(a, scale=0.1, seed=3, dirty_rate=0.02)
+    ma = gen.generate(a, scale=0.05, seed=3, dirty_rate=0.02)
     # another process with other string hashing must write the same bytes
     code = (
         "import sys; from pathlib import Path; from loader.generate import generate; "
-        "generate(Path(sys.argv[1]), scale=0.1, seed=3, dirty_rate=0.02)"
+        "generate(Path(sys.argv[1]), scale=0.05, seed=3, dirty_rate=0.02)"
     )
     env = dict(os.environ, PYTHONHASHSEED="12345")
     subprocess.run([sys.executable, "-c", code, str(b)], check=True, env=env, cwd=ROOT)
-    gen.generate(c, scale=0.1, seed=4, dirty_rate=0.02)
+    gen.generate(c, scale=0.05, seed=4, dirty_rate=0.02)
     assert ma == json.loads((b / gen.MANIFEST_NAME).read_text())
     names = sorted(p.name for p in a.iterdir())
     assert names == sorted(p.name for p in b.iterdir())
@@ -342,10 +342,14 @@ def test_planted_pairs_are_bought_together(tables, clean):
     others = lift[(both >= 10) & ~lift.index.isin(list(planted))]
     assert min(planted_lift) > others.max()
     # "B given A" is the planted probability, far above B's base rate
+    together = seen = 0
     for p in manifest["planted_pairs"]:
         a, b = p["product_id_a"], p["product_id_b"]
         conf = both[tuple(sorted((a, b)))] / support[a]
-        assert conf > 0.3 and conf > 3 * support[b] / n_orders
+        assert conf > 0.15 and conf > 3 * support[b] / n_orders
+        together += both[tuple(sorted((a, b)))]
+        seen += support[a]
+    assert 0.3 < together / seen < 0.6
 
 
 def test_cohort_repeat_rate_falls_then_flattens(revenue, tables):
@@ -511,9 +515,8 @@ def test_append_days_continues_the_simulation(tmp_path):
     assert (ts(old.updated_at).to_numpy() > ts(before.updated_at).to_numpy()).all()
     rank = {"placed": 0, "shipped": 1, "delivered": 2, "returned": 3, "cancelled": 3}
     assert (old.status.map(rank).to_numpy() >= before.status.map(rank).to_numpy()).all()
-    changed = (old.status.to_numpy() != before.status.to_numpy()) | (
-        old.payment_status.to_numpy() != before.payment_status.to_numpy()
-    )
+    cols = ["status", "payment_status", "deleted_at"]
+    changed = (old[cols].to_numpy() != before[cols].to_numpy()).any(axis=1)
     assert changed.all()
     assert {"delivered"} <= set(old.status)
     # new orders, items, customers and stock movements
@@ -600,6 +603,7 @@ def test_regenerating_replaces_the_previous_files(tmp_path):
 # --------------------------------------------------------------------------- formatting
 
 
+@settings(max_examples=60, deadline=None)
 @given(st.lists(st.integers(0, 10**15), min_size=1, max_size=50))
 def test_integer_and_money_formatting(values):
     arr = np.asarray(values, dtype=np.int64)
@@ -609,6 +613,7 @@ def test_integer_and_money_formatting(values):
     assert money == [f"{v // 100}.{v % 100:02d}".encode() for v in values]
 
 
+@settings(max_examples=60, deadline=None)
 @given(st.lists(st.integers(-(10**9), 4 * 10**9), min_size=1, max_size=50))
 def test_timestamp_formatting(values):
     got = [
