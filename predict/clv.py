@@ -36,6 +36,9 @@ CDNOW_BGNBD_LOGLIK = -9582.4
 CDNOW_GAMMA_GAMMA = {"p": 6.25, "q": 3.74, "gamma": 15.44}
 
 
+LOG_BOUND = 12.0
+
+
 class FitError(RuntimeError):
     """The optimiser did not converge."""
 
@@ -116,25 +119,38 @@ def fit_bgnbd(frequency, recency, age) -> BgNbdParams:
         value = -np.sum(weight * bgnbd_loglik(params, ux, ut, uT))
         return value / len(x) if np.isfinite(value) else 1e30
 
-    start = np.log([1.0, scale, 1.0, 1.0])
-    result = _minimise(objective, start)
+    starts = [np.log([1.0, scale, 1.0, 1.0]), np.log([0.5, scale / 10, 0.5, 5.0])]
+    result = _minimise(objective, starts)
     r, alpha, a, b = np.exp(result.x)
     loglik = float(np.sum(weight * bgnbd_loglik((r, alpha, a, b), ux, ut, uT)))
     return BgNbdParams(float(r), float(alpha), float(a), float(b), loglik, len(x))
 
 
-def _minimise(objective, start: np.ndarray) -> optimize.OptimizeResult:
-    """Nelder-Mead to get close, then L-BFGS-B to polish; deterministic."""
-    first = optimize.minimize(
+def _minimise(objective, starts: list[np.ndarray]) -> optimize.OptimizeResult:
+    """L-BFGS-B from each start (log-parameters bounded to [-12, 12]), then a
+    Nelder-Mead polish of the best; deterministic. Nelder-Mead alone can stall in
+    a flat region (a, b -> infinity with a / (a + b) fixed) of the BG/NBD
+    likelihood, far below the maximum."""
+    bounds = [(-LOG_BOUND, LOG_BOUND)] * len(starts[0])
+    best = None
+    for start in starts:
+        result = optimize.minimize(
+            objective,
+            start,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": 2000},
+        )
+        if best is None or result.fun < best.fun:
+            best = result
+    polished = optimize.minimize(
         objective,
-        start,
+        best.x,
         method="Nelder-Mead",
-        options={"maxiter": 4000, "xatol": 1e-8, "fatol": 1e-12},
+        options={"maxiter": 2000, "xatol": 1e-7, "fatol": 1e-10},
     )
-    second = optimize.minimize(
-        objective, first.x, method="L-BFGS-B", options={"maxiter": 2000}
-    )
-    best = second if second.fun <= first.fun else first
+    if polished.fun < best.fun and np.all(np.abs(polished.x) <= LOG_BOUND):
+        best = polished
     if not np.isfinite(best.fun) or best.fun >= 1e29:
         raise FitError(f"maximum likelihood did not converge: {best.message}")
     return best
@@ -159,8 +175,10 @@ def p_alive(params: BgNbdParams, frequency, recency, age) -> np.ndarray:
     out = np.ones_like(x)
     repeat = x > 0
     xr = x[repeat]
-    log_ratio = np.log(a) - np.log(b + xr - 1) + (r + xr) * (
-        np.log(alpha + big_t[repeat]) - np.log(alpha + t_x[repeat])
+    log_ratio = (
+        np.log(a)
+        - np.log(b + xr - 1)
+        + (r + xr) * (np.log(alpha + big_t[repeat]) - np.log(alpha + t_x[repeat]))
     )
     out[repeat] = 1.0 / (1.0 + np.exp(log_ratio))
     return out
@@ -172,6 +190,9 @@ def expected_purchases(
     """E[purchases in (T, T + horizon] | x, t_x, T] (FHL 2005, equation 10)."""
     x, t_x, big_t = _as_arrays(frequency, recency, age)
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    if abs(a - 1.0) < 1e-7:
+        # removable singularity at a = 1 (0 / 0): the function is continuous there
+        a = 1.0 + 1e-7
     t = float(horizon)
     z = t / (alpha + big_t + t)
     hyp = special.hyp2f1(r + x, b + x, a + b + x - 1, z)
@@ -186,45 +207,7 @@ def expected_purchases(
         * (np.log(alpha + big_t[repeat]) - np.log(alpha + t_x[repeat]))
     )
     value = numerator / (1.0 + ratio)
-    bad = ~np.isfinite(value)
-    if bad.any():
-        value[bad] = _expected_purchases_by_sum(params, t, x[bad], t_x[bad], big_t[bad])
     return np.maximum(value, 0.0)
-
-
-def _expected_purchases_by_sum(
-    params: BgNbdParams, t: float, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray
-) -> np.ndarray:
-    """Fallback for extreme inputs where scipy's 2F1 overflows: the same
-    expectation as P(alive) x E[purchases of a live customer], the latter by
-    numerical integration over the posterior of (lambda, p) is overkill; use the
-    series of 2F1 in log space instead."""
-    r, alpha, a, b = params.r, params.alpha, params.a, params.b
-    out = np.empty_like(x)
-    for i in range(len(x)):
-        aa, bb, cc = r + x[i], b + x[i], a + b + x[i] - 1
-        z = t / (alpha + big_t[i] + t)
-        term, total = 0.0, 1.0
-        log_term = 0.0
-        for n in range(100_000):
-            log_term += (
-                np.log(aa + n) + np.log(bb + n) - np.log(cc + n) - np.log(n + 1)
-            ) + np.log(z)
-            term = np.exp(log_term)
-            total += term
-            if term < 1e-12 * total:
-                break
-        power = ((alpha + big_t[i]) / (alpha + big_t[i] + t)) ** (r + x[i])
-        numerator = (a + b + x[i] - 1) / (a - 1) * (1.0 - power * total)
-        ratio = 0.0
-        if x[i] > 0:
-            ratio = (
-                a
-                / (b + x[i] - 1)
-                * ((alpha + big_t[i]) / (alpha + t_x[i])) ** (r + x[i])
-            )
-        out[i] = numerator / (1.0 + ratio)
-    return out
 
 
 def unconditional_expected_purchases(params: BgNbdParams, t) -> np.ndarray:
@@ -266,7 +249,8 @@ def fit_gamma_gamma(frequency, monetary) -> GammaGammaParams:
         value = -np.sum(weight * gamma_gamma_loglik(np.exp(log_params), ux, um))
         return value / len(x) if np.isfinite(value) else 1e30
 
-    result = _minimise(objective, np.log([1.0, 2.0, mean_m]))
+    starts = [np.log([1.0, 2.0, mean_m]), np.log([5.0, 5.0, mean_m])]
+    result = _minimise(objective, starts)
     p, q, gamma = np.exp(result.x)
     loglik = float(np.sum(weight * gamma_gamma_loglik((p, q, gamma), ux, um)))
     return GammaGammaParams(float(p), float(q), float(gamma), loglik, len(x))

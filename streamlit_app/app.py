@@ -43,11 +43,18 @@ PAGES = {
         _page("views/products.py", "Products", "inventory_2", url_path="products"),
         _page("views/customers.py", "Customers", "group", url_path="customers"),
         _page("views/retention.py", "Retention", "event_repeat", url_path="retention"),
-        _page("views/basket.py", "Market basket", "shopping_basket", url_path="basket"),
+        _page(
+            "views/basket.py",
+            "Market basket",
+            "shopping_basket",
+            url_path="market_basket",
+        ),
         _page("views/inventory.py", "Inventory", "warehouse", url_path="inventory"),
     ],
     "Operations": [
-        _page("views/quality.py", "Data quality", "fact_check", url_path="quality"),
+        _page(
+            "views/quality.py", "Data quality", "fact_check", url_path="data_quality"
+        ),
         _page(
             "views/predictions.py", "Predictions", "insights", url_path="predictions"
         ),

@@ -16,7 +16,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -29,6 +29,7 @@ import streamlit as st
 from psycopg import errors
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.types.numeric import FloatLoader
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from streamlit_app.filters import Filters
 
@@ -105,7 +106,7 @@ def describe_database(dsn: str | None = None) -> str:
 class _Pool:
     """A few idle connections per database, shared by the app's sessions."""
 
-    max_idle = 4
+    max_idle = 8
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -230,12 +231,81 @@ def _cached(
     return _execute(dsn, statement, params)
 
 
+class _WaitClock:
+    """Wall time this process spent waiting for data (read by the benchmark).
+
+    Only the outermost call counts: queries run by gather()'s threads are inside
+    the gather() call that waits for them.
+    """
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    @contextmanager
+    def waiting(self) -> Iterator[None]:
+        if getattr(self._local, "busy", False):
+            yield
+            return
+        self._local.busy = True
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self._local.busy = False
+            with self._lock:
+                self.seconds += time.perf_counter() - started
+
+    def mark_busy(self) -> None:
+        self._local.busy = True
+
+
+wait_clock = _WaitClock()
+
+
 def query(statement: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
     """Run a marts query through the cache."""
     params = params or {}
     if _recorder is not None:
         _recorder.append((statement, params))
-    return _cached(conninfo(), build_stamp(), statement, params)
+    with wait_clock.waiting():
+        return _cached(conninfo(), build_stamp(), statement, params)
+
+
+def gather(**calls: Callable[[], Any]) -> dict[str, Any]:
+    """Run independent data calls at the same time; return their results by name.
+
+    Each call goes through the cache as usual, on its own pooled connection, so a
+    page waits for its slowest query instead of the sum of them. The first error
+    (in the order given) is raised once all calls have finished.
+    """
+    results: dict[str, Any] = {}
+    failures: dict[str, BaseException] = {}
+
+    def run(name: str, call: Callable[[], Any]) -> None:
+        wait_clock.mark_busy()
+        try:
+            results[name] = call()
+        except BaseException as exc:
+            failures[name] = exc
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    threads = []
+    for name, call in calls.items():
+        thread = threading.Thread(target=run, args=(name, call), daemon=True)
+        if ctx is not None:
+            add_script_run_ctx(thread, ctx)
+        threads.append(thread)
+    with wait_clock.waiting():
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    for name in calls:
+        if name in failures:
+            raise failures[name]
+    return results
 
 
 def run_uncached(statement: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
@@ -284,7 +354,8 @@ def _status(dsn: str, stamp: str) -> WarehouseStatus:
 
 def warehouse_status() -> WarehouseStatus:
     """Raises WarehouseUnavailable when the database cannot be reached."""
-    return _status(conninfo(), build_stamp())
+    with wait_clock.waiting():
+        return _status(conninfo(), build_stamp())
 
 
 # ---------------------------------------------------------------- filter options
@@ -474,9 +545,24 @@ order by order_date
 """
 
 
+_DAILY_TOTALS_SQL = """
+select
+    date_day as order_date,
+    revenue,
+    gross_profit,
+    units
+from marts.rpt_kpi_daily
+where date_day between %(start)s and %(end)s
+order by date_day
+"""
+
+
 def daily_sales(f: Filters) -> pd.DataFrame:
     """One row per day of f (days without sales included, at 0)."""
-    frame = query(_DAILY_SQL, _params(f))
+    if f.is_narrowed:
+        frame = query(_DAILY_SQL, _params(f))
+    else:
+        frame = query(_DAILY_TOTALS_SQL, {"start": f.start, "end": f.end})
     days = pd.DataFrame({"order_date": pd.date_range(f.start, f.end, freq="D")})
     frame["order_date"] = pd.to_datetime(frame["order_date"])
     merged = days.merge(frame, on="order_date", how="left")
@@ -485,7 +571,12 @@ def daily_sales(f: Filters) -> pd.DataFrame:
 
 _MOVERS_SQL = f"""
 select
-    {{dimension}} as name,
+    case
+        when grouping(category) = 0 then 'category'
+        when grouping(channel_name) = 0 then 'channel'
+        else 'region'
+    end as dimension,
+    coalesce(category, channel_name, region_name) as name,
     coalesce(
         sum(revenue) filter (where order_date between %(start)s and %(end)s), 0
     ) as revenue,
@@ -495,24 +586,25 @@ select
 from marts.rpt_sales_daily
 where
     order_date between %(previous_start)s and %(end)s{_REPORT_FILTER}
-group by {{dimension}}
+group by grouping sets ((category), (channel_name), (region_name))
 """
-_MOVERS_BY = {
-    "category": _MOVERS_SQL.format(dimension="category"),
-    "channel": _MOVERS_SQL.format(dimension="channel_name"),
-    "region": _MOVERS_SQL.format(dimension="region_name"),
-}
 
 
-def movers(f: Filters, by: str) -> pd.DataFrame:
-    """Revenue per category / channel / region now and in the previous period."""
+def movers(f: Filters) -> pd.DataFrame:
+    """Revenue per category, channel and region now and in the previous period.
+
+    One row per (dimension, name), biggest absolute change first.
+    """
     previous = f.previous()
-    frame = query(_MOVERS_BY[by], _params(f, previous_start=previous.start))
+    frame = query(_MOVERS_SQL, _params(f, previous_start=previous.start))
     frame["change"] = frame["revenue"] - frame["previous_revenue"]
     base = frame["previous_revenue"].where(frame["previous_revenue"] != 0)
     frame["change_pct"] = frame["change"] / base
-    frame.insert(0, "dimension", by)
-    return frame.sort_values("change", key=abs, ascending=False, ignore_index=True)
+    frame["size"] = frame["change"].abs()
+    frame = frame.sort_values(
+        ["size", "dimension", "name"], ascending=[False, True, True], ignore_index=True
+    )
+    return frame.drop(columns=["size"])
 
 
 # ---------------------------------------------------------------------------- sales
@@ -565,22 +657,11 @@ def _growth(current: pd.Series, previous: pd.Series) -> pd.Series:
     return (current - base) / base
 
 
-_BY_CHANNEL_SQL = f"""
+_BY_CHANNEL_REGION_SQL = f"""
 select
+    grouping(channel_name) = 0 as is_channel,
     channel_name,
     channel_type,
-    sum(revenue) as revenue,
-    sum(gross_profit) as gross_profit,
-    sum(units) as units
-from marts.rpt_sales_daily
-where
-    order_date between %(start)s and %(end)s{_REPORT_FILTER}
-group by channel_name, channel_type
-order by revenue desc
-"""
-
-_BY_REGION_SQL = f"""
-select
     region_name,
     sum(revenue) as revenue,
     sum(gross_profit) as gross_profit,
@@ -588,17 +669,26 @@ select
 from marts.rpt_sales_daily
 where
     order_date between %(start)s and %(end)s{_REPORT_FILTER}
-group by region_name
+group by grouping sets ((channel_name, channel_type), (region_name))
 order by revenue desc
 """
 
 
+def _channel_region(f: Filters) -> pd.DataFrame:
+    return query(_BY_CHANNEL_REGION_SQL, _params(f))
+
+
 def sales_by_channel(f: Filters) -> pd.DataFrame:
-    return _with_share(query(_BY_CHANNEL_SQL, _params(f)))
+    frame = _channel_region(f)
+    frame = frame[frame["is_channel"]].drop(columns=["is_channel", "region_name"])
+    return _with_share(frame.reset_index(drop=True))
 
 
 def sales_by_region(f: Filters) -> pd.DataFrame:
-    return _with_share(query(_BY_REGION_SQL, _params(f)))
+    frame = _channel_region(f)
+    frame = frame[~frame["is_channel"]]
+    frame = frame.drop(columns=["is_channel", "channel_name", "channel_type"])
+    return _with_share(frame.reset_index(drop=True))
 
 
 def _with_share(frame: pd.DataFrame) -> pd.DataFrame:
@@ -664,7 +754,7 @@ with sales as (
         sum(net_revenue) as revenue,
         sum(gross_margin) as gross_profit,
         sum(quantity) as units,
-        count(distinct order_id) as orders,
+        count(*) as order_lines,
         max(order_date) as last_sold_date
     from marts.fct_order_items
     where
@@ -684,7 +774,7 @@ select
     coalesce(sales.revenue, 0) as revenue,
     coalesce(sales.gross_profit, 0) as gross_profit,
     coalesce(sales.units, 0) as units,
-    coalesce(sales.orders, 0) as orders,
+    coalesce(sales.order_lines, 0) as order_lines,
     sales.last_sold_date,
     inventory.stock_quantity,
     inventory.stock_value,
@@ -744,6 +834,14 @@ with sales as (
         is_sale
         and order_date between %(start)s and %(end)s{_ORDER_FILTER}
     group by customer_id
+),
+
+ranked as (
+    select
+        *,
+        count(*) over () as customers_in_period,
+        sum(revenue) over () as revenue_in_period
+    from sales
     order by revenue desc, customer_id
     limit %(limit)s
 )
@@ -761,39 +859,57 @@ with sales as (
         is_sale
         and order_date between %(start)s and %(end)s{_ITEM_FILTER}
     group by customer_id
+),
+
+ranked as (
+    select
+        *,
+        count(*) over () as customers_in_period,
+        sum(revenue) over () as revenue_in_period
+    from sales
     order by revenue desc, customer_id
     limit %(limit)s
 )
 """
 _TOP_CUSTOMERS_SELECT = """
 select
-    sales.customer_id,
+    ranked.customer_id,
     customers.first_name || ' ' || customers.last_name as customer_name,
     customers.segment,
     regions.region_name,
-    sales.orders,
-    sales.revenue,
-    sales.gross_profit,
-    sales.revenue / sales.orders as aov,
-    sales.last_order_date
-from sales
+    ranked.orders,
+    ranked.revenue,
+    ranked.gross_profit,
+    ranked.revenue / ranked.orders as aov,
+    ranked.last_order_date,
+    ranked.customers_in_period,
+    ranked.revenue_in_period
+from ranked
 inner join marts.dim_customers as customers
-    on sales.customer_id = customers.customer_id
+    on ranked.customer_id = customers.customer_id
 left join marts.dim_regions as regions
     on customers.region_id = regions.region_id
-order by sales.revenue desc, sales.customer_id
+order by ranked.revenue desc, ranked.customer_id
 """
 
 
 def top_customers(f: Filters, limit: int = 25) -> pd.DataFrame:
-    """The customers with the most revenue in f."""
+    """The customers with the most revenue in f.
+
+    customers_in_period and revenue_in_period repeat, on every row, the number of
+    customers with a sale in f and their revenue.
+    """
     head = _TOP_CUSTOMERS_ITEMS_SQL if f.categories else _TOP_CUSTOMERS_ORDERS_SQL
     return query(head + _TOP_CUSTOMERS_SELECT, _params(f, limit=limit))
 
 
-_RFM_SEGMENTS_SQL = """
+# Segments and the recency x frequency grid in one pass over the table.
+_RFM_SQL = """
 select
+    grouping(segment_name) = 0 as is_segment,
     segment_name,
+    r_score,
+    f_score,
     count(*) as customers,
     sum(monetary) as revenue,
     avg(recency_days) as avg_recency_days,
@@ -801,24 +917,22 @@ select
     avg(monetary) as avg_monetary,
     max(as_of_date) as as_of_date
 from marts.rpt_customer_rfm
-group by segment_name
-order by revenue desc
+group by grouping sets ((segment_name), (r_score, f_score))
 """
 
-_RFM_GRID_SQL = """
-select
-    r_score,
-    f_score,
-    count(*) as customers,
-    sum(monetary) as revenue
-from marts.rpt_customer_rfm
-group by r_score, f_score
-order by r_score, f_score
-"""
+
+def _rfm() -> pd.DataFrame:
+    return query(_RFM_SQL)
 
 
 def rfm_segments() -> pd.DataFrame:
-    frame = query(_RFM_SEGMENTS_SQL)
+    """Customers, revenue and averages per RFM segment, biggest revenue first."""
+    frame = _rfm()
+    frame = frame[frame["is_segment"]].drop(
+        columns=["is_segment", "r_score", "f_score"]
+    )
+    frame = frame.sort_values(["revenue", "segment_name"], ascending=[False, True])
+    frame = frame.reset_index(drop=True)
     total = frame["revenue"].sum()
     frame["revenue_share"] = frame["revenue"] / total if total else 0.0
     customers = frame["customers"].sum()
@@ -827,7 +941,13 @@ def rfm_segments() -> pd.DataFrame:
 
 
 def rfm_grid() -> pd.DataFrame:
-    return query(_RFM_GRID_SQL)
+    """Customers and revenue per (recency score, frequency score)."""
+    frame = _rfm()
+    frame = frame[~frame["is_segment"]]
+    frame = frame[["r_score", "f_score", "customers", "revenue"]].astype(
+        {"r_score": int, "f_score": int}
+    )
+    return frame.sort_values(["r_score", "f_score"]).reset_index(drop=True)
 
 
 _LTV_TIERS_SQL = """
@@ -952,6 +1072,45 @@ limit %(limit)s
 def stock_changes(f: Filters, limit: int = 100) -> pd.DataFrame:
     """The latest stock movements recorded by the product snapshots."""
     return query(_STOCK_CHANGES_SQL, {"categories": list(f.categories), "limit": limit})
+
+
+_STOCK_PRODUCTS_SQL = f"""
+select
+    product_id,
+    min(sku) as sku,
+    min(product_name) as product_name,
+    count(*) as versions
+from marts.rpt_stock_history
+where
+    true{_CATEGORY}
+group by product_id
+having count(*) > 1
+order by versions desc, product_id
+limit 500
+"""
+
+_STOCK_HISTORY_SQL = """
+select
+    valid_from,
+    valid_to,
+    stock_quantity,
+    stock_change,
+    reorder_point,
+    stock_value
+from marts.rpt_stock_history
+where product_id = %(product_id)s
+order by valid_from
+"""
+
+
+def stock_products(f: Filters) -> pd.DataFrame:
+    """Products whose stock level changed at least once, most changes first."""
+    return query(_STOCK_PRODUCTS_SQL, {"categories": list(f.categories)})
+
+
+def stock_history(product_id: int) -> pd.DataFrame:
+    """Every recorded stock level of one product (SCD2 versions)."""
+    return query(_STOCK_HISTORY_SQL, {"product_id": int(product_id)})
 
 
 # ------------------------------------------------------------------------ retention
@@ -1128,21 +1287,28 @@ group by table_name, reason
 order by rejects desc, table_name, reason
 """
 
+# Each maximum is read from an index (or a small dimension), not a full scan.
 _FRESHNESS_SQL = """
 select
     'orders' as data,
-    max(ordered_at) as latest_event,
-    max(updated_at) as latest_update,
-    count(*) as rows
-from marts.fct_orders
+    (
+        select max(ordered_at) from marts.fct_orders
+        where order_date = (select max(order_date) from marts.fct_orders)
+    ) as latest_event,
+    (select max(updated_at) from marts.fct_orders) as latest_update
 union all
-select 'order items', max(ordered_at), max(updated_at), count(*)
-from marts.fct_order_items
+select
+    'order items',
+    (
+        select max(ordered_at) from marts.fct_order_items
+        where order_date = (select max(order_date) from marts.fct_order_items)
+    ),
+    (select max(updated_at) from marts.fct_order_items)
 union all
-select 'customers', max(signup_at), max(updated_at), count(*)
+select 'customers', max(signup_at), max(updated_at)
 from marts.dim_customers
 union all
-select 'products', max(created_at), max(updated_at), count(*)
+select 'products', max(created_at), max(updated_at)
 from marts.dim_products
 """
 
@@ -1241,13 +1407,6 @@ def source_freshness() -> pd.DataFrame | None:
     return pd.DataFrame(
         rows, columns=["source", "status", "max_loaded_at", "age_hours"]
     )
-
-
-def timed(fn, *args: Any, **kwargs: Any) -> tuple[Any, float]:
-    """(result, seconds): a small helper for the benchmark."""
-    started = time.perf_counter()
-    result = fn(*args, **kwargs)
-    return result, time.perf_counter() - started
 
 
 def read_json(path: Path) -> dict[str, Any] | None:

@@ -403,6 +403,42 @@ def test_category_filter_counts_orders_with_a_line_in_it(warehouse, window):
     assert metric(at, "Stock value").value == ui.money(float(value))
 
 
+def test_filters_without_sales_show_an_empty_state(warehouse):
+    """A filter combination with no sale at all: every page still renders."""
+    day, channel, region, category = sql(
+        warehouse,
+        """
+        with first_day as (select min(order_date) as day from marts.fct_orders)
+        select first_day.day, channels.channel_name, regions.region_name, c.category
+        from first_day
+        cross join marts.dim_channels as channels
+        cross join marts.dim_regions as regions
+        cross join (select distinct category from marts.dim_products) as c
+        where not exists (
+            select from marts.rpt_sales_daily as sales
+            where
+                sales.order_date = first_day.day
+                and sales.channel_id = channels.channel_id
+                and sales.region_id = regions.region_id
+                and sales.category = c.category
+        )
+        order by 2, 3, 4
+        limit 1
+        """,
+    )[0]
+    params = url_dates(day, day) | {
+        "channel": channel,
+        "region": region,
+        "category": category,
+    }
+    for page in PAGES:
+        at = open_page(page, params)
+        assert titles(at), page
+    at = open_page("overview", params)
+    assert metric(at, "Revenue").value == "0"
+    assert any("No sales match these filters" in i.value for i in at.info)
+
+
 def test_unknown_url_values_are_ignored(warehouse):
     at = open_page(
         "overview", {"from": "not-a-date", "channel": "No such channel", "region": "?"}

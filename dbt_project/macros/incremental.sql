@@ -15,32 +15,36 @@
 {% endmacro %}
 
 
-{#- Post-hook of a fact: delete the rows whose order was soft-deleted (or whose
-    line no longer exists) in raw, whatever the look-back window. `live_sql` selects
-    the keys that must stay. -#}
-{% macro delete_rows_not_in(key_column, live_sql) %}
+{#- Pre-hook of the facts, local to the model's transaction: enough memory for
+    their hash joins over the whole of raw (the default 4MB spills to disk), and
+    no nested loops, which the planner picks on its (unknowable) estimate of the
+    incremental batch size and which are then orders of magnitude slower than
+    the hash joins. -#}
+{% macro tune_fact_transaction(work_mem=var('fact_work_mem', '64MB')) %}
+    set local work_mem = '{{ work_mem }}';
+    set local enable_nestloop = off
+{% endmacro %}
+
+
+{#- Post-hook of a fact: delete the rows of orders soft-deleted in raw, whatever
+    the look-back window (an index lookup per deleted order). -#}
+{% macro delete_soft_deleted_orders() %}
     delete from {{ this }} as target
-    where not exists (
-        select 1
-        from ({{ live_sql }}) as live
-        where live.{{ key_column }} = target.{{ key_column }}
+    where target.order_id in (
+        select orders.order_id
+        from {{ ref('stg_shop__orders') }} as orders
+        where orders.is_deleted
     )
 {% endmacro %}
 
 
-{#- Keys that must stay in fct_orders: the live (not soft-deleted) orders. -#}
-{% macro live_orders_sql() %}
-    select order_id
-    from {{ ref('stg_shop__orders') }}
-    where not is_deleted
-{% endmacro %}
-
-
-{#- Keys that must stay in fct_order_items: the lines of live orders. -#}
-{% macro live_order_items_sql() %}
-    select order_items.order_item_id
-    from {{ ref('stg_shop__order_items') }} as order_items
-    inner join {{ ref('stg_shop__orders') }} as orders
-        on order_items.order_id = orders.order_id
-    where not orders.is_deleted
+{#- Post-hook of a fact: delete the rows whose key no longer exists in raw (a
+    line removed from an order), whatever their timestamps. -#}
+{% macro delete_rows_missing_from(relation, key_column) %}
+    delete from {{ this }} as target
+    where not exists (
+        select 1
+        from {{ relation }} as live
+        where live.{{ key_column }} = target.{{ key_column }}
+    )
 {% endmacro %}

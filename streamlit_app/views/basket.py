@@ -15,7 +15,12 @@ st.caption(
     "more often than chance. The category filter applies to either side."
 )
 
-summary = data.basket_summary()
+loaded = data.gather(
+    summary=data.basket_summary,
+    products=data.basket_products,
+    by_category=data.category_rules,
+)
+summary = loaded["summary"]
 if not summary["rules"]:
     ui.no_rows("No association rules: there are too few multi-item orders yet.")
     st.stop()
@@ -27,7 +32,7 @@ ui.kpi(cards[2], "Highest lift", f"{summary['max_lift']:,.1f}")
 ui.kpi(cards[3], "Baskets analysed", ui.count(summary["baskets"]))
 
 st.subheader("Frequently bought together")
-products = data.basket_products()
+products = loaded["products"]
 labels = {
     int(row.product_id): f"{row.product_name} ({row.category})"
     for row in products.itertuples(index=False)
@@ -143,7 +148,7 @@ ui.table(
 )
 
 st.subheader("Between categories")
-by_category = data.category_rules()
+by_category = loaded["by_category"]
 if by_category.empty:
     ui.no_rows("No category rules yet.")
 else:

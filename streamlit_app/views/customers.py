@@ -9,16 +9,27 @@ from streamlit_app import data, sidebar, ui
 f = sidebar.current()
 st.title("Customers")
 
-segments = data.rfm_segments()
-tiers = data.ltv_tiers()
-ageing = data.payments_ageing()
-period = data.kpis(f)
+loaded = data.gather(
+    top=lambda: data.top_customers(f),
+    segments=data.rfm_segments,
+    tiers=data.ltv_tiers,
+    ageing=data.payments_ageing,
+    unpaid=data.payments_customer_count,
+    outstanding=data.payments_outstanding,
+)
+segments, tiers, ageing, top = (
+    loaded["segments"],
+    loaded["tiers"],
+    loaded["ageing"],
+    loaded["top"],
+)
+in_period = int(top["customers_in_period"].iloc[0]) if len(top) else 0
 
 cards = st.columns(4)
 ui.kpi(
     cards[0],
     "Customers with sales",
-    ui.count(period.customers),
+    ui.count(in_period),
     help="Distinct customers with a sale in the date range and filters.",
 )
 ui.kpi(
@@ -36,7 +47,7 @@ ui.kpi(
 ui.kpi(
     cards[3],
     "Customers with unpaid orders",
-    ui.count(data.payments_customer_count()),
+    ui.count(loaded["unpaid"]),
 )
 
 money = {
@@ -51,9 +62,18 @@ money = {
 }
 
 st.subheader("Top customers")
-st.caption(f.describe())
-top = data.top_customers(f)
-ui.table(top, "top_customers", column_config=money)
+if len(top):
+    share = top["revenue"].sum() / top["revenue_in_period"].iloc[0]
+    st.caption(
+        f"{f.describe()} · the {len(top)} biggest of {in_period:,} customers bring "
+        f"{ui.percent(share)} of the revenue."
+    )
+ui.table(
+    top.drop(columns=["customers_in_period", "revenue_in_period"]),
+    "top_customers",
+    column_config=money
+    | {"customer_id": st.column_config.NumberColumn("Id", format="%d")},
+)
 
 st.subheader("RFM segments")
 st.caption(
@@ -213,9 +233,10 @@ else:
     )
     ui.chart(fig, height=320)
     ui.table(
-        data.payments_outstanding(),
+        loaded["outstanding"],
         "payments_outstanding",
         column_config={
+            "customer_id": st.column_config.NumberColumn("Id", format="%d"),
             "customer_name": "Customer",
             "email": "Email",
             "payment_status": "Payment",

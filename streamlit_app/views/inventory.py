@@ -8,7 +8,12 @@ from streamlit_app import data, sidebar, ui
 f = sidebar.current()
 st.title("Inventory")
 
-stock = data.inventory(f)
+loaded = data.gather(
+    stock=lambda: data.inventory(f),
+    changes=lambda: data.stock_changes(f),
+    changed=lambda: data.stock_products(f),
+)
+stock = loaded["stock"]
 if stock.empty:
     ui.no_rows("No active products in these categories.")
     st.stop()
@@ -104,7 +109,7 @@ ui.table(
 
 st.subheader("Recent stock movements")
 st.caption("Changes of stock level recorded by the product snapshots, newest first.")
-changes = data.stock_changes(f)
+changes = loaded["changes"]
 ui.table(
     changes,
     "stock_movements",
@@ -122,3 +127,37 @@ ui.table(
     },
     empty="No stock change recorded yet (snapshots record one after each build).",
 )
+
+st.subheader("Stock history of a product")
+changed = loaded["changed"]
+if changed.empty:
+    st.info(
+        "No product's stock has changed since the first build yet.",
+        icon=":material/info:",
+    )
+else:
+    names = {
+        int(row.product_id): f"{row.product_name} ({row.sku}, {row.versions} levels)"
+        for row in changed.itertuples(index=False)
+    }
+    product = st.selectbox(
+        "Product", list(names), format_func=names.get, key="inventory_product"
+    )
+    history = data.stock_history(product)
+    fig = go.Figure()
+    fig.add_scatter(
+        x=history["valid_from"],
+        y=history["stock_quantity"],
+        name="Stock",
+        line={"shape": "hv", "color": ui.COLORS[0], "width": 3},
+        hovertemplate="%{x|%Y-%m-%d %H:%M}<br>Stock %{y:,}<extra></extra>",
+    )
+    fig.add_scatter(
+        x=history["valid_from"],
+        y=history["reorder_point"],
+        name="Reorder point",
+        line={"shape": "hv", "color": ui.BAD, "dash": "dot"},
+        hovertemplate="%{x|%Y-%m-%d %H:%M}<br>Reorder point %{y:,}<extra></extra>",
+    )
+    fig.update_layout(yaxis_title="Units", xaxis_title=None, hovermode="x unified")
+    ui.chart(fig, height=320)

@@ -1,6 +1,5 @@
 """Overview: headline KPIs against the previous period, revenue trend, movers."""
 
-import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -15,8 +14,14 @@ st.caption(
     f"({previous.start:%Y-%m-%d} – {previous.end:%Y-%m-%d})"
 )
 
-now = data.kpis(f)
-before = data.kpis(previous)
+loaded = data.gather(
+    now=lambda: data.kpis(f),
+    before=lambda: data.kpis(previous),
+    daily=lambda: data.daily_sales(f),
+    earlier=lambda: data.daily_sales(previous),
+    movers=lambda: data.movers(f),
+)
+now, before = loaded["now"], loaded["before"]
 cards = st.columns(5)
 ui.kpi(
     cards[0],
@@ -59,8 +64,7 @@ if now.orders == 0:
     st.stop()
 
 st.subheader("Revenue trend")
-daily = data.daily_sales(f)
-earlier = data.daily_sales(previous)
+daily, earlier = loaded["daily"], loaded["earlier"]
 window = 7 if f.days <= 120 else 28
 daily["average"] = daily["revenue"].rolling(window, min_periods=1).mean()
 earlier["average"] = earlier["revenue"].rolling(window, min_periods=1).mean()
@@ -93,21 +97,23 @@ fig.update_layout(yaxis_title="Revenue", xaxis_title=None, hovermode="x unified"
 ui.chart(fig, height=380)
 
 st.subheader("What changed")
-st.caption("Biggest revenue movers against the previous period.")
-left, right = st.columns(2)
-movers = []
+st.caption(
+    "Biggest revenue movers against the previous period, by category, channel and "
+    "region."
+)
+changes = loaded["movers"]
+columns = st.columns(3)
 for column, (by, title) in zip(
-    (left, right), (("category", "By category"), ("channel", "By channel")), strict=True
+    columns,
+    (("category", "By category"), ("channel", "By channel"), ("region", "By region")),
+    strict=True,
 ):
-    frame = data.movers(f, by)
-    movers.append(frame)
     with column:
-        top = frame.head(8).iloc[::-1]
-        labels = ui.safe_text(top["name"])
+        top = changes[changes["dimension"] == by].head(8).iloc[::-1]
         bars = go.Figure(
             go.Bar(
                 x=top["change"],
-                y=labels,
+                y=ui.safe_text(top["name"]),
                 orientation="h",
                 marker_color=[ui.GOOD if v >= 0 else ui.BAD for v in top["change"]],
                 customdata=top[["revenue", "previous_revenue"]],
@@ -120,23 +126,17 @@ for column, (by, title) in zip(
         bars.update_layout(title=title, xaxis_title="Revenue change", yaxis_title=None)
         ui.chart(bars, height=320)
 
-changes = pd.concat(movers, ignore_index=True)
 ui.table(
-    changes.rename(
-        columns={
-            "dimension": "Dimension",
-            "name": "Name",
-            "revenue": "Revenue",
-            "previous_revenue": "Previous period",
-            "change": "Change",
-            "change_pct": "Change %",
-        }
-    ),
+    changes,
     "overview_movers",
     column_config={
-        "Revenue": st.column_config.NumberColumn(format="%,.0f"),
-        "Previous period": st.column_config.NumberColumn(format="%,.0f"),
-        "Change": st.column_config.NumberColumn(format="%+,.0f"),
-        "Change %": st.column_config.NumberColumn(format="percent"),
+        "dimension": "Dimension",
+        "name": "Name",
+        "revenue": st.column_config.NumberColumn("Revenue", format="%,.0f"),
+        "previous_revenue": st.column_config.NumberColumn(
+            "Previous period", format="%,.0f"
+        ),
+        "change": st.column_config.NumberColumn("Change", format="%+,.0f"),
+        "change_pct": st.column_config.NumberColumn("Change %", format="percent"),
     },
 )

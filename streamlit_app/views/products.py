@@ -11,13 +11,18 @@ f = sidebar.current()
 st.title("Products")
 st.caption(f.describe())
 
-products = data.product_sales(f)
+loaded = data.gather(
+    products=lambda: data.product_sales(f),
+    categories=lambda: data.category_sales(f),
+    by_month=lambda: data.category_monthly(f),
+)
+products = loaded["products"]
 sold = products[products["units"] > 0]
 if sold.empty:
     ui.no_rows()
     st.stop()
 
-categories = data.category_sales(f)
+categories = loaded["categories"]
 top = sold.sort_values(["revenue", "product_id"], ascending=[False, True]).head(TOP_N)
 unsold = products[(products["units"] == 0) & products["is_active"]]
 cards = st.columns(4)
@@ -45,7 +50,7 @@ money = {
     "gross_profit": st.column_config.NumberColumn("Gross margin", format="%,.2f"),
     "margin_ratio": st.column_config.NumberColumn("Margin %", format="percent"),
     "units": st.column_config.NumberColumn("Units", format="%,d"),
-    "orders": st.column_config.NumberColumn("Orders", format="%,d"),
+    "order_lines": st.column_config.NumberColumn("Order lines", format="%,d"),
     "revenue_share": st.column_config.NumberColumn("Share", format="percent"),
     "stock_quantity": st.column_config.NumberColumn("In stock", format="%,d"),
     "stock_value": st.column_config.NumberColumn("Stock value", format="%,.2f"),
@@ -86,7 +91,7 @@ ui.table(
             "brand",
             "revenue",
             "units",
-            "orders",
+            "order_lines",
             "gross_profit",
             "margin_ratio",
         ]
@@ -126,7 +131,7 @@ with right:
     )
 
 st.subheader("Category margin by month")
-by_month = data.category_monthly(f)
+by_month = loaded["by_month"]
 fig = px.line(
     by_month.assign(category=ui.safe_text(by_month["category"])),
     x="month_start_date",

@@ -50,10 +50,14 @@ tests = (
     if results
     else None
 )
-batches = optional(data.load_batches)
-fresh = optional(data.freshness) if state == "ready" else None
+loaded = data.gather(
+    batches=lambda: optional(data.load_batches),
+    fresh=lambda: optional(data.freshness) if state == "ready" else None,
+    reasons=lambda: optional(data.reject_reasons),
+)
+batches, fresh = loaded["batches"], loaded["fresh"]
 
-cards = st.columns(5)
+cards = st.columns([1.5, 1, 1, 1, 1])
 if fresh is not None:
     orders = fresh[fresh["data"] == "orders"].iloc[0]
     ui.kpi(
@@ -112,13 +116,15 @@ else:
                 "fail": "#c62828",
                 "error": "#c62828",
                 "skipped": "#9e9e9e",
+                "no-op": "#bdbdbd",
             },
             labels={"nodes": "Nodes", "kind": "Kind", "status": "Status"},
         )
         fig.update_traces(hovertemplate="%{y}: %{x} %{fullData.name}<extra></extra>")
         ui.chart(fig, height=280)
     with right:
-        issues = results.nodes[~results.nodes["status"].isin(["pass", "success"])]
+        fine = ["pass", "success", "no-op"]
+        issues = results.nodes[~results.nodes["status"].isin(fine)]
         ui.table(
             issues[["kind", "name", "status", "failures", "message"]],
             "dbt_issues",
@@ -149,7 +155,9 @@ def loads() -> None:
     if batches.empty:
         st.info("No file loaded yet: run `ecom load`.", icon=":material/info:")
         return
-    reasons = data.reject_reasons()
+    reasons = loaded["reasons"]
+    if reasons is None:
+        raise data.MartMissing("marts.rpt_load_quality")
     if reasons.empty:
         st.success("No row was rejected by the loader.", icon=":material/check_circle:")
     else:
@@ -225,13 +233,10 @@ def freshness() -> None:
         update_age=[age(t) for t in fresh["latest_update"]],
     )
     ui.table(
-        shown[
-            ["data", "rows", "latest_event", "event_age", "latest_update", "update_age"]
-        ],
+        shown[["data", "latest_event", "event_age", "latest_update", "update_age"]],
         "freshness",
         column_config={
             "data": "Data",
-            "rows": st.column_config.NumberColumn("Rows", format="%,d"),
             "latest_event": st.column_config.DatetimeColumn(
                 "Latest event", format="YYYY-MM-DD HH:mm"
             ),

@@ -9,8 +9,14 @@ f = sidebar.current()
 st.title("Sales")
 st.caption(f.describe())
 
-daily = data.daily_sales(f)
-monthly = data.monthly_sales(f)
+loaded = data.gather(
+    daily=lambda: data.daily_sales(f),
+    monthly=lambda: data.monthly_sales(f),
+    channels=lambda: data.sales_by_channel(f),
+    by_month=lambda: data.category_monthly(f),
+    season=lambda: data.category_seasonality(f),
+)
+daily, monthly = loaded["daily"], loaded["monthly"]
 revenue = float(daily["revenue"].sum())
 if revenue == 0:
     ui.no_rows()
@@ -131,8 +137,8 @@ ui.table(
 
 st.subheader("Revenue by channel and region")
 left, right = st.columns(2)
-channels = data.sales_by_channel(f)
-regions = data.sales_by_region(f)
+channels = loaded["channels"]
+regions = data.sales_by_region(f)  # same query as the channels: from the cache
 for column, frame, label, title in (
     (left, channels, "channel_name", "Channels"),
     (right, regions, "region_name", "Regions, ranked"),
@@ -179,7 +185,7 @@ with right:
     )
 
 st.subheader("Revenue by category and month")
-by_month = data.category_monthly(f)
+by_month = loaded["by_month"]
 if by_month.empty:
     ui.no_rows()
 else:
@@ -212,7 +218,7 @@ st.caption(
     "averaged over every year of history (1.0 = an average month). Only the "
     "category filter applies."
 )
-season = data.category_seasonality(f)
+season = loaded["season"]
 if season.empty:
     ui.no_rows()
 else:

@@ -1,63 +1,54 @@
--- live orders with the customer's purchase history (numbered over sales only)
+-- live orders with the customer's purchase history (numbered over sales only);
+-- one pass of window functions partitioned by customer, so that a filter on
+-- customer_id (the incremental fct_orders) is pushed down into this view
 with orders as (
     select * from {{ ref('int_orders_classified') }}
 ),
 
-sales_numbered as (
+windowed as (
     select
-        order_id,
-        customer_id,
-        row_number() over customer_sales as customer_order_number,
-        lag(order_date) over customer_sales as previous_order_date
+        *,
+        row_number() over customer_sales as sale_number,
+        lag(order_date) over customer_sales as previous_sale_date,
+        min(case when is_sale then ordered_at end) over (
+            partition by customer_id
+        ) as first_sale_at
     from orders
-    where is_sale
     window customer_sales as (
-        partition by customer_id
+        partition by customer_id, is_sale
         order by ordered_at, order_id
     )
-),
-
-customer_first_sales as (
-    select
-        customer_id,
-        min(ordered_at) as first_order_at
-    from orders
-    where is_sale
-    group by customer_id
 ),
 
 final as (
     select
         -- ids
-        orders.order_id,
-        orders.customer_id,
-        orders.channel_id,
-        orders.ship_region_id,
-        orders.promotion_id,
+        order_id,
+        customer_id,
+        channel_id,
+        ship_region_id,
+        promotion_id,
         -- strings
-        orders.status,
-        orders.payment_status,
-        orders.payment_method,
+        status,
+        payment_status,
+        payment_method,
         -- numerics
-        orders.shipping_amount,
-        orders.tax_amount,
-        sales_numbered.customer_order_number,
-        orders.order_date
-        - sales_numbered.previous_order_date as days_since_previous_order,
+        shipping_amount,
+        tax_amount,
+        case when is_sale then sale_number end as customer_order_number,
+        case
+            when is_sale then order_date - previous_sale_date
+        end as days_since_previous_order,
         -- booleans
-        orders.is_sale,
-        coalesce(sales_numbered.customer_order_number = 1, false) as is_first_order,
+        is_sale,
+        is_sale and sale_number = 1 as is_first_order,
         -- dates
-        orders.order_date,
+        order_date,
         -- timestamps
-        orders.ordered_at,
-        customer_first_sales.first_order_at,
-        orders.updated_at
-    from orders
-    left join sales_numbered
-        on orders.order_id = sales_numbered.order_id
-    left join customer_first_sales
-        on orders.customer_id = customer_first_sales.customer_id
+        ordered_at,
+        first_sale_at as first_order_at,
+        updated_at
+    from windowed
 )
 
 select * from final

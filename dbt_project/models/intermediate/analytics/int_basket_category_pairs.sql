@@ -1,20 +1,42 @@
 -- categories bought together: one row per unordered pair of categories
 -- (category_a < category_b) in the same sale order, with the same minimum pair
--- count and support as the product pairs
-with basket_items as (
-    select * from {{ ref('int_basket_items') }}
+-- count and support as the product pairs. The category baskets are read from the
+-- sale lines in one pass (same baskets as int_basket_items, one aggregation less).
+with order_items as (
+    select * from {{ ref('fct_order_items') }}
 ),
 
 basket_categories as (
-    select distinct
+    select
         order_id,
         category
-    from basket_items
+    from order_items
+    where is_sale
+    group by order_id, category
+),
+
+baskets as (
+    select
+        order_id,
+        count(*) as basket_size
+    from basket_categories
+    group by order_id
 ),
 
 basket_totals as (
-    select count(distinct order_id) as basket_count
-    from basket_items
+    select count(*) as basket_count
+    from baskets
+),
+
+-- only baskets spanning two categories or more can hold a pair
+multi_category_baskets as (
+    select
+        basket_categories.order_id,
+        basket_categories.category
+    from basket_categories
+    inner join baskets
+        on basket_categories.order_id = baskets.order_id
+    where baskets.basket_size >= 2
 ),
 
 thresholds as (
@@ -40,8 +62,8 @@ pairs as (
         category_a.category as category_a,
         category_b.category as category_b,
         count(*) as pair_count
-    from basket_categories as category_a
-    inner join basket_categories as category_b
+    from multi_category_baskets as category_a
+    inner join multi_category_baskets as category_b
         on
             category_a.order_id = category_b.order_id
             and category_a.category < category_b.category

@@ -7,9 +7,17 @@ with basket_items as (
     select * from {{ ref('int_basket_items') }}
 ),
 
-basket_totals as (
-    select count(distinct order_id) as basket_count
+baskets as (
+    select
+        order_id,
+        count(*) as basket_size
     from basket_items
+    group by order_id
+),
+
+basket_totals as (
+    select count(*) as basket_count
+    from baskets
 ),
 
 thresholds as (
@@ -37,22 +45,17 @@ frequent_products as (
     where product_counts.basket_item_count >= thresholds.min_pair_count
 ),
 
-frequent_basket_items as (
+-- frequent products of baskets holding two products or more
+multi_product_baskets as (
     select
         basket_items.order_id,
-        basket_items.product_id,
-        count(*) over (partition by basket_items.order_id) as basket_size
+        basket_items.product_id
     from basket_items
     inner join frequent_products
         on basket_items.product_id = frequent_products.product_id
-),
-
-multi_product_baskets as (
-    select
-        order_id,
-        product_id
-    from frequent_basket_items
-    where basket_size >= 2
+    inner join baskets
+        on basket_items.order_id = baskets.order_id
+    where baskets.basket_size >= 2
 ),
 
 pairs as (

@@ -12,8 +12,10 @@
             {'columns': ['order_date']},
             {'columns': ['updated_at']},
         ],
+        pre_hook=["{{ tune_fact_transaction() }}"],
         post_hook=[
-            "{{ delete_rows_not_in('order_id', live_orders_sql()) }}",
+            "{{ delete_soft_deleted_orders() }}",
+            "{{ delete_rows_missing_from(ref('stg_shop__orders'), 'order_id') }}",
         ],
     )
 }}
@@ -50,6 +52,9 @@ loaded as not materialized (
         item_count,
         units,
         net_revenue,
+        customer_order_number,
+        days_since_previous_order,
+        is_first_order,
         updated_at
     from {{ this }}
 ),
@@ -114,9 +119,9 @@ changed_orders as (
 ),
 
 customers_to_refresh as (
-    -- a new, changed or deleted order can renumber all orders of its customer
-    -- (customer_order_number, is_first_order): refresh every order of the
-    -- customer, before (loaded) and after (raw) a change of customer
+    -- a new, changed or deleted order can renumber the other orders of its
+    -- customer (customer_order_number, is_first_order, days since previous):
+    -- recompute the customer, before (loaded) and after (raw) a change of customer
     select raw_orders.customer_id
     from raw_orders
     inner join changed_orders
@@ -131,11 +136,26 @@ customers_to_refresh as (
 ),
 
 orders_to_refresh as (
+    -- of those customers' orders, rewrite the changed ones and those whose
+    -- history moved; the others are already right
     select orders.*
     from orders
+    left join loaded
+        on orders.order_id = loaded.order_id
     where
-        orders.customer_id in (
+        -- "= any(array(...))" rather than "in (...)": a plain filter that postgres
+        -- pushes down into the views (index scans instead of whole-table joins)
+        orders.customer_id = any(array(
             select customers_to_refresh.customer_id from customers_to_refresh
+        ))
+        and (
+            orders.order_id in (select changed_orders.order_id from changed_orders)
+            or loaded.order_id is null
+            or orders.customer_order_number
+            is distinct from loaded.customer_order_number
+            or orders.days_since_previous_order
+            is distinct from loaded.days_since_previous_order
+            or orders.is_first_order is distinct from loaded.is_first_order
         )
 ),
 
@@ -161,9 +181,9 @@ order_totals as (
     from order_items
     {% if is_incremental() %}
     where
-        order_id in (
+        order_id = any(array(
             select orders_to_refresh.order_id from orders_to_refresh
-        )
+        ))
     {% endif %}
     group by order_id
 ),

@@ -6,21 +6,22 @@
     )
 }}
 
-with order_items as (
-    select * from {{ ref('fct_order_items') }}
+-- rolled up from the daily mart: every measure here is additive over days,
+-- channels and regions (an order has one date, one channel and one region)
+with sales_daily as (
+    select * from {{ ref('rpt_sales_daily') }}
 ),
 
 aggregated as (
     select
         category,
         date_trunc('month', order_date)::date as month_start_date,
-        sum(net_revenue) as revenue,
-        sum(cost_amount) as cogs,
-        sum(gross_margin) as gross_profit,
-        sum(quantity) as units,
-        count(distinct order_id) as orders
-    from order_items
-    where is_sale
+        sum(revenue) as revenue,
+        sum(cogs) as cogs,
+        sum(gross_profit) as gross_profit,
+        sum(units) as units,
+        sum(orders) as orders
+    from sales_daily
     group by category, date_trunc('month', order_date)::date
 ),
 

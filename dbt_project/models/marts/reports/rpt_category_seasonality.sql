@@ -1,5 +1,6 @@
-with order_items as (
-    select * from {{ ref('fct_order_items') }}
+-- rolled up from the category margin mart (revenue per category and month)
+with category_months as (
+    select * from {{ ref('rpt_category_margin_monthly') }}
 ),
 
 orders as (
@@ -13,11 +14,9 @@ calendar as (
 monthly as (
     select
         category,
-        date_trunc('month', order_date)::date as month_start_date,
-        sum(net_revenue) as revenue
-    from order_items
-    where is_sale
-    group by category, date_trunc('month', order_date)::date
+        month_start_date,
+        revenue
+    from category_months
 ),
 
 first_sale_month as (

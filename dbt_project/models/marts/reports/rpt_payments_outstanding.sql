@@ -14,13 +14,18 @@ customers as (
     select * from {{ ref('dim_customers') }}
 ),
 
+order_statuses as (
+    select * from {{ ref('order_statuses') }}
+),
+
 as_of as (
     select max(order_date) as as_of_date
     from orders
 ),
 
--- orders still waiting for their money: payment pending or failed, and the order
--- not cancelled (a cancelled order is owed nothing)
+-- orders still waiting for their money: payment pending or failed, on an order
+-- whose status still counts as a sale (placed, shipped, delivered); a cancelled or
+-- returned order is owed nothing
 open_orders as (
     select
         orders.order_id,
@@ -32,10 +37,12 @@ open_orders as (
             as amount_due,
         as_of.as_of_date - orders.order_date as days_outstanding
     from orders
+    inner join order_statuses
+        on orders.status = order_statuses.status
     cross join as_of
     where
         orders.payment_status in ('pending', 'failed')
-        and orders.status != 'cancelled'
+        and order_statuses.counts_as_sale
 ),
 
 bucketed as (

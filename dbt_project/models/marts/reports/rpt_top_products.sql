@@ -20,19 +20,36 @@ as_of as (
     from {{ ref('fct_orders') }}
 ),
 
-product_sales as (
+-- two steps, so that both distinct counts come from one pass sorted on integer
+-- keys: per product and customer first, then per product
+product_customers as (
     select
         product_id,
+        customer_id,
         sum(net_revenue) as revenue,
         sum(cost_amount) as cogs,
         sum(gross_margin) as gross_profit,
         sum(quantity) as units,
         count(distinct order_id) as orders,
-        count(distinct customer_id) as customers,
         min(order_date) as first_sold_date,
         max(order_date) as last_sold_date
     from order_items
     where is_sale
+    group by product_id, customer_id
+),
+
+product_sales as (
+    select
+        product_id,
+        sum(revenue) as revenue,
+        sum(cogs) as cogs,
+        sum(gross_profit) as gross_profit,
+        sum(units) as units,
+        sum(orders) as orders,
+        count(*) as customers,
+        min(first_sold_date) as first_sold_date,
+        max(last_sold_date) as last_sold_date
+    from product_customers
     group by product_id
 ),
 

@@ -1,0 +1,245 @@
+"""The tables of schema `ml`: their DDL, and an atomic replace with COPY.
+
+Column descriptions live in dbt_project/models/marts/ml/_ml__sources.yml (dbt docs
+shows them); tests/test_predict.py checks that file against these definitions.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+import psycopg
+from psycopg import sql
+
+SCHEMA = "ml"
+
+# table -> [(column, type)], in the order written; the first entries with
+# "primary key" in PRIMARY_KEYS form the key
+TABLES: dict[str, list[tuple[str, str]]] = {
+    "revenue_forecast": [
+        ("category", "text not null"),
+        ("model", "text not null"),
+        ("actual", "numeric(18, 2)"),
+        ("fitted", "numeric(18, 2)"),
+        ("forecast", "numeric(18, 2)"),
+        ("lo80", "numeric(18, 2)"),
+        ("hi80", "numeric(18, 2)"),
+        ("lo95", "numeric(18, 2)"),
+        ("hi95", "numeric(18, 2)"),
+        ("is_forecast", "boolean not null"),
+        ("month", "date not null"),
+    ],
+    "forecast_backtest": [
+        ("category", "text not null"),
+        ("model", "text not null"),
+        ("model_spec", "text not null"),
+        ("horizon", "integer not null"),
+        ("actual", "numeric(18, 2) not null"),
+        ("predicted", "numeric(18, 2) not null"),
+        ("ape_pct", "double precision"),
+        ("lo80", "numeric(18, 2)"),
+        ("hi80", "numeric(18, 2)"),
+        ("lo95", "numeric(18, 2)"),
+        ("hi95", "numeric(18, 2)"),
+        ("origin_month", "date not null"),
+        ("month", "date not null"),
+    ],
+    "forecast_metrics": [
+        ("category", "text not null"),
+        ("model", "text not null"),
+        ("model_label", "text not null"),
+        ("forecasts", "integer not null"),
+        ("mape_pct", "double precision"),
+        ("mape_h1_pct", "double precision"),
+        ("coverage80_pct", "double precision"),
+        ("coverage95_pct", "double precision"),
+        ("rank", "integer not null"),
+        ("beats_baselines", "boolean"),
+    ],
+    "customer_clv": [
+        ("customer_id", "bigint not null"),
+        ("clv_tier", "text not null"),
+        ("repeat_purchases", "integer not null"),
+        ("orders", "integer not null"),
+        ("active_span_days", "integer not null"),
+        ("customer_age_days", "integer not null"),
+        ("days_since_last_order", "integer not null"),
+        ("historical_revenue", "numeric(18, 2) not null"),
+        ("avg_repeat_value", "numeric(18, 2)"),
+        ("p_alive", "double precision not null"),
+        ("expected_purchases_12m", "double precision not null"),
+        ("expected_avg_value", "numeric(18, 2) not null"),
+        ("expected_value_12m", "numeric(18, 2) not null"),
+        ("clv_rank", "integer not null"),
+        ("is_at_risk", "boolean not null"),
+        ("first_order_date", "date not null"),
+        ("last_order_date", "date not null"),
+    ],
+    "clv_calibration": [
+        ("frequency_group", "text not null"),
+        ("group_order", "integer not null"),
+        ("customers", "integer not null"),
+        ("predicted_mean", "double precision not null"),
+        ("actual_mean", "double precision not null"),
+        ("predicted_total", "double precision not null"),
+        ("actual_total", "double precision not null"),
+        ("error_pct", "double precision"),
+        ("holdout_start_date", "date not null"),
+        ("holdout_end_date", "date not null"),
+    ],
+    "clv_parameters": [
+        ("model", "text not null"),
+        ("fitted_on", "text not null"),
+        ("parameter", "text not null"),
+        ("value", "double precision not null"),
+        ("customers", "integer not null"),
+    ],
+    "customer_segments": [
+        ("customer_id", "bigint not null"),
+        ("cluster", "integer not null"),
+        ("segment_name", "text not null"),
+        ("rfm_segment", "text"),
+        ("recency_days", "integer not null"),
+        ("frequency", "integer not null"),
+        ("monetary", "numeric(18, 2) not null"),
+        ("pc1", "double precision not null"),
+        ("pc2", "double precision not null"),
+    ],
+    "segment_profiles": [
+        ("cluster", "integer not null"),
+        ("segment_name", "text not null"),
+        ("top_rfm_segment", "text"),
+        ("customers", "integer not null"),
+        ("share_pct", "double precision not null"),
+        ("revenue_share_pct", "double precision not null"),
+        ("mean_recency_days", "double precision not null"),
+        ("median_recency_days", "double precision not null"),
+        ("mean_frequency", "double precision not null"),
+        ("median_frequency", "double precision not null"),
+        ("mean_monetary", "numeric(18, 2) not null"),
+        ("median_monetary", "numeric(18, 2) not null"),
+        ("centre_recency_days_z", "double precision not null"),
+        ("centre_frequency_z", "double precision not null"),
+        ("centre_monetary_z", "double precision not null"),
+        ("top_rfm_segment_pct", "double precision"),
+    ],
+    "segment_rfm_crosstab": [
+        ("cluster", "integer not null"),
+        ("segment_name", "text not null"),
+        ("rfm_segment", "text not null"),
+        ("customers", "integer not null"),
+        ("share_of_cluster_pct", "double precision not null"),
+        ("share_of_rfm_segment_pct", "double precision not null"),
+    ],
+    "segment_k_selection": [
+        ("k", "integer not null"),
+        ("silhouette", "double precision"),
+        ("inertia", "double precision not null"),
+        ("is_chosen", "boolean not null"),
+    ],
+}
+
+PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
+    "revenue_forecast": ("category", "month"),
+    "forecast_backtest": ("category", "model", "origin_month", "month"),
+    "forecast_metrics": ("category", "model"),
+    "customer_clv": ("customer_id",),
+    "clv_calibration": ("frequency_group",),
+    "clv_parameters": ("model", "parameter"),
+    "customer_segments": ("customer_id",),
+    "segment_profiles": ("cluster",),
+    "segment_rfm_crosstab": ("cluster", "rfm_segment"),
+    "segment_k_selection": ("k",),
+}
+
+# One row per run of `run_predictions`, appended (the other tables are replaced).
+MODEL_RUNS_DDL = """
+create table if not exists ml.model_runs (
+    run_id bigint generated always as identity primary key,
+    seed integer not null,
+    parameters jsonb not null,
+    metrics jsonb not null,
+    timings jsonb not null,
+    seconds double precision not null,
+    as_of_date date not null,
+    run_at timestamptz not null default now()
+)
+"""
+MODEL_RUNS_COLUMNS = [
+    "run_id",
+    "seed",
+    "parameters",
+    "metrics",
+    "timings",
+    "seconds",
+    "as_of_date",
+    "run_at",
+]
+
+
+def _create(cur: psycopg.Cursor, table: str) -> None:
+    columns = [
+        sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(kind))
+        for name, kind in TABLES[table]
+    ]
+    key = sql.SQL("primary key ({})").format(
+        sql.SQL(", ").join(sql.Identifier(c) for c in PRIMARY_KEYS[table])
+    )
+    cur.execute(
+        sql.SQL("drop table if exists {}").format(sql.Identifier(SCHEMA, table))
+    )
+    cur.execute(
+        sql.SQL("create table {} ({})").format(
+            sql.Identifier(SCHEMA, table), sql.SQL(", ").join([*columns, key])
+        )
+    )
+
+
+def _csv(frame: pd.DataFrame, columns: list[str]) -> bytes:
+    buffer = io.StringIO()
+    frame[columns].to_csv(buffer, index=False, header=False, na_rep="")
+    return buffer.getvalue().encode("utf-8")
+
+
+def replace_all(
+    conn: psycopg.Connection,
+    frames: dict[str, pd.DataFrame],
+    run: dict,
+) -> int:
+    """Replace every table of TABLES with `frames` and append `run` to
+    ml.model_runs, in one transaction: readers see the old results or the new
+    ones, never a mix. Returns the run_id."""
+    missing = set(TABLES) - set(frames)
+    if missing:
+        raise ValueError(f"no data for ml tables: {sorted(missing)}")
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute(
+            sql.SQL("create schema if not exists {}").format(sql.Identifier(SCHEMA))
+        )
+        for table, spec in TABLES.items():
+            _create(cur, table)
+            columns = [name for name, _ in spec]
+            statement = sql.SQL("copy {} ({}) from stdin (format csv)").format(
+                sql.Identifier(SCHEMA, table),
+                sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+            )
+            with cur.copy(statement) as copy:
+                copy.write(_csv(frames[table], columns))
+        cur.execute(MODEL_RUNS_DDL)
+        cur.execute(
+            "insert into ml.model_runs"
+            " (seed, parameters, metrics, timings, seconds, as_of_date)"
+            " values (%s, %s, %s, %s, %s, %s) returning run_id",
+            (
+                run["seed"],
+                json.dumps(run["parameters"], sort_keys=True),
+                json.dumps(run["metrics"], sort_keys=True),
+                json.dumps(run["timings"], sort_keys=True),
+                run["seconds"],
+                run["as_of_date"],
+            ),
+        )
+        (run_id,) = cur.fetchone()
+    return int(run_id)
