@@ -59,7 +59,14 @@ def test_docs_generate_cleanly_and_cover_every_column(built_warehouse, tmp_path)
 def test_sql_passes_sqlfluff(built_warehouse):
     sqlfluff = Path(sys.executable).with_name("sqlfluff")
     result = subprocess.run(
-        [str(sqlfluff), "lint", "dbt_project", "--disable-progress-bar"],
+        [
+            str(sqlfluff),
+            "lint",
+            "dbt_project",
+            "--disable-progress-bar",
+            "--processes",
+            "2",
+        ],
         cwd=DBT_PROJECT_DIR.parent,
         env=child_env(built_warehouse["env"])
         | {"DBT_PROFILES_DIR": str(DBT_PROJECT_DIR)},
