@@ -51,7 +51,7 @@ print(json.dumps(run_predictions(env, seed=42), default=str))
 
 def build_database(base: dict[str, str], scale: float, reuse: bool) -> dict[str, Any]:
     """A database with generated data at `scale`, loaded and built by dbt."""
-    name = f"ecom_bench_predict_s{scale:g}".replace(".", "_")
+    name = f"ecom_predict_bench_s{scale:g}".replace(".", "_")
     env = base | {"PGDATABASE": name}
     work = Path(tempfile.gettempdir()) / f"ecom-bench-predict-s{scale:g}"
     timing = work / "dbt_build_seconds.txt"

@@ -313,6 +313,44 @@ def docs(
     )
 
 
+@app.command()
+def predict(
+    seed: Annotated[int, typer.Option(help="Random seed for the models.")] = 42,
+) -> None:
+    """Fit the forecast, CLV and segment models on the marts; write schema ml."""
+    env = db.connection_env()
+    summary = _run_predictions(env, seed)
+    metrics = summary["metrics"]
+    table = Table("model", "result", title=f"predictions as of {summary['as_of_date']}")
+    table.add_row("revenue forecast", f"MAPE {metrics['mape_total']} (total, backtest)")
+    table.add_row(
+        "customer lifetime value",
+        f"{metrics['customers']:,} customers, {metrics['at_risk_customers']:,} at risk",
+    )
+    table.add_row(
+        "segments",
+        f"k = {summary['parameters']['segments_k']}: "
+        + ", ".join(
+            summary["parameters"]["segment_names"].values()
+            if isinstance(summary["parameters"]["segment_names"], dict)
+            else summary["parameters"]["segment_names"]
+        ),
+    )
+    console.print(table)
+
+
+def _run_predictions(env: dict[str, str], seed: int) -> dict:
+    from predict import run_predictions
+
+    with _step_progress() as progress:
+        task = progress.add_task("predictions", total=1)
+
+        def report(step: str, done: int, total: int) -> None:
+            progress.update(task, description=step, completed=done, total=total)
+
+        return run_predictions(env, seed=seed, progress=report)
+
+
 @app.command("app")
 def app_command(
     port: Annotated[
@@ -337,28 +375,31 @@ def demo(
     ),
     no_app: Annotated[bool, typer.Option(help="Stop after the build.")] = False,
 ) -> None:
-    """The whole job: generate → load → dbt build → open the app."""
+    """The whole job: generate → load → dbt build → predictions → open the app."""
     from loader import generate as gen
     from loader.dbt_runner import run_dbt
 
     env = db.connection_env()
-    console.rule("1/4 generate")
+    console.rule("1/5 generate")
     if (out / "_manifest.json").exists():
         console.print(f"reusing the data in {out} (delete it to regenerate)")
     else:
         gen.generate(out, scale=scale, seed=seed)
         console.print(f"generated scale {scale} into {out}")
-    console.rule("2/4 load")
+    console.rule("2/5 load")
     results = _run_load(env, out, force=False, replace=False)
     loaded = sum(r.rows_loaded for r in results)
     console.print(f"{len(results)} files, {loaded:,} rows loaded")
-    console.rule("3/4 dbt build")
+    console.rule("3/5 dbt build")
     result = run_dbt(["build"], env)
     if result.returncode != 0:
         raise EcomError("dbt build failed; see the log above")
+    console.rule("4/5 predictions")
+    _run_predictions(env, seed)
+    console.print("forecast, CLV and segments written to schema ml")
     if no_app:
         return
-    console.rule("4/4 app")
+    console.rule("5/5 app")
     from streamlit_app.launch import run
 
     raise typer.Exit(run(env))

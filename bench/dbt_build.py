@@ -1,0 +1,246 @@
+"""Benchmark: full `dbt build` and the incremental build after one appended day.
+
+In one run, for each scale:
+- create a fresh database on the resolved server, generate the data (seed 42) and
+  load it;
+- run a full `dbt build` (seeds, snapshots, models, tests) and time it;
+- append one generated day (`append_days`), load it and run `dbt build` again:
+  the incremental build, timed against the full build of the same run;
+- read `run_results.json` of both builds for the slowest nodes (models, tests,
+  snapshots, seeds) by execution time.
+
+Writes the section "dbt build" of docs/benchmarks.md. Targets (issue 3): full build
+at scale 1 under a minute; incremental build after one day <= 25 % of the full
+build at scale 10.
+
+    python bench/dbt_build.py                 # scales 1 and 10
+    python bench/dbt_build.py --scales 1 --no-write
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from psycopg import sql  # noqa: E402
+
+from bench.report import write_section  # noqa: E402
+from loader import db  # noqa: E402
+from loader.dbt_runner import run_dbt  # noqa: E402
+from loader.generate import append_days, generate  # noqa: E402
+from loader.load import load_directory  # noqa: E402
+
+TOP = 10
+FULL_TARGET_S = 60.0
+RATIO_TARGET = 0.25
+
+
+def fresh_database(base: dict[str, str]) -> dict[str, str]:
+    name = f"ecom_bench_{uuid.uuid4().hex[:8]}"
+    with db.connect(base | {"PGDATABASE": "postgres"}, autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    return base | {"PGDATABASE": name}
+
+
+def drop_database(base: dict[str, str], env: dict[str, str]) -> None:
+    with db.connect(base | {"PGDATABASE": "postgres"}, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("drop database if exists {} with (force)").format(
+                sql.Identifier(env["PGDATABASE"])
+            )
+        )
+
+
+def _node_name(unique_id: str) -> str:
+    """`model.ecom.fct_orders` -> fct_orders; generic tests lose their hash."""
+    kind, _, *parts = unique_id.split(".")
+    if kind == "test" and len(parts) > 1:
+        parts = parts[:1]
+    return ".".join(parts)
+
+
+def timed_build(
+    env: dict[str, str], target: Path, artifacts: Path | None, label: str
+) -> dict:
+    """Run `dbt build`; return wall seconds, the summary and the node timings."""
+    started = time.perf_counter()
+    result = run_dbt(["build"], env, target_path=target, capture=True)
+    seconds = time.perf_counter() - started
+    output = result.stdout + result.stderr
+    summary = re.search(r"PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+)", output)
+    if result.returncode != 0 or not summary:
+        raise SystemExit(f"dbt build failed:\n{output[-6000:]}")
+    run_results = json.loads((target / "run_results.json").read_text())
+    if artifacts is not None:
+        artifacts.mkdir(parents=True, exist_ok=True)
+        shutil.copy(target / "run_results.json", artifacts / f"{label}.json")
+    nodes = [
+        {
+            "name": _node_name(r["unique_id"]),
+            "kind": r["unique_id"].split(".")[0],
+            "seconds": float(r["execution_time"] or 0.0),
+            "status": r["status"],
+        }
+        for r in run_results["results"]
+    ]
+    return {
+        "seconds": seconds,
+        "dbt_elapsed": float(run_results.get("elapsed_time") or 0.0),
+        "passed": int(summary.group(1)),
+        "warned": int(summary.group(2)),
+        "nodes": nodes,
+    }
+
+
+def bench_scale(
+    base: dict[str, str],
+    scale: float,
+    work: Path,
+    keep: bool = False,
+    artifacts: Path | None = None,
+) -> dict:
+    data_dir = work / f"data_{scale:g}"
+    target = work / f"target_{scale:g}"
+    manifest = generate(data_dir, scale=scale, seed=42)
+    env = fresh_database(base)
+    try:
+        load_directory(env, data_dir)
+        load_before = os.getloadavg()
+        full = timed_build(env, target, artifacts, f"run_results_{scale:g}_full")
+        append_days(data_dir, 1)
+        load_directory(env, data_dir)
+        incremental = timed_build(
+            env, target, artifacts, f"run_results_{scale:g}_incremental"
+        )
+        load_after = os.getloadavg()
+    finally:
+        if keep:
+            print(f"kept database {env['PGDATABASE']}", flush=True)
+        else:
+            drop_database(base, env)
+    return {
+        "scale": scale,
+        "order_items": manifest["row_counts"]["order_items"],
+        "orders": manifest["row_counts"]["orders"],
+        "full": full,
+        "incremental": incremental,
+        "load": (load_before, load_after),
+    }
+
+
+def _slowest(nodes: list[dict], n: int = TOP) -> list[dict]:
+    return sorted(nodes, key=lambda node: node["seconds"], reverse=True)[:n]
+
+
+def _kind_totals(nodes: list[dict]) -> str:
+    totals: dict[str, float] = {}
+    for node in nodes:
+        totals[node["kind"]] = totals.get(node["kind"], 0.0) + node["seconds"]
+    return ", ".join(
+        f"{kind}s {seconds:.1f} s" for kind, seconds in sorted(totals.items())
+    )
+
+
+def render(results: list[dict]) -> str:
+    cores = os.cpu_count()
+    lines = [
+        f"Measured by `python bench/dbt_build.py` on this machine ({cores} cores, "
+        "dbt runs with the profile's threads). For each scale, in one run: a fresh "
+        "database, data generated with seed 42 and loaded, a full `dbt build` "
+        "(seeds, snapshots, models and every test); then one appended day "
+        "(`append_days(1)`), loaded, and `dbt build` again, which runs the same "
+        "nodes and tests but finds the incremental models already built. "
+        "Times are wall seconds of the `dbt build` process (parsing included).",
+        "",
+        "| scale | orders | order items | full build s | incremental build s "
+        "| incremental / full | nodes | full < 60 s | incremental ≤ 25 % |",
+        "|---:|---:|---:|---:|---:|---:|---:|:---:|:---:|",
+    ]
+    for r in results:
+        full, inc = r["full"]["seconds"], r["incremental"]["seconds"]
+        ratio = inc / full
+        lines.append(
+            f"| {r['scale']:g} | {r['orders']:,} | {r['order_items']:,} "
+            f"| {full:.1f} | {inc:.1f} | {ratio:.0%} | {len(r['full']['nodes'])} "
+            f"| {'yes' if full < FULL_TARGET_S else '**no**'} "
+            f"| {'yes' if ratio <= RATIO_TARGET else '**no**'} |"
+        )
+    lines += [
+        "",
+        "Targets (issue 3): full build at scale 1 under a minute; the incremental "
+        "build after one day ≤ 25 % of the full build at scale 10 (the 60 s column "
+        "applies to scale 1, the 25 % column to scale 10).",
+        "",
+        "Load average (1 min) before the full build / after the incremental build, "
+        "a sign of other work on the machine during the run: "
+        + "; ".join(
+            f"scale {r['scale']:g}: {r['load'][0][0]:.1f} / {r['load'][1][0]:.1f}"
+            for r in results
+        )
+        + ".",
+    ]
+    for r in results:
+        for label in ("full", "incremental"):
+            build = r[label]
+            lines += [
+                "",
+                f"### Slowest nodes, scale {r['scale']:g}, {label} build",
+                "",
+                f"Node time by kind: {_kind_totals(build['nodes'])} "
+                f"(dbt elapsed {build['dbt_elapsed']:.1f} s).",
+                "",
+                "| node | kind | seconds |",
+                "|---|---|---:|",
+            ]
+            lines += [
+                f"| `{node['name']}` | {node['kind']} | {node['seconds']:.2f} |"
+                for node in _slowest(build["nodes"])
+            ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", default="1,10")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the databases (for inspection)"
+    )
+    parser.add_argument(
+        "--artifacts",
+        type=Path,
+        help="copy both builds' run_results.json to this folder",
+    )
+    args = parser.parse_args()
+    base = db.connection_env()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="ecom-bench-dbt-") as work:
+        for scale in [float(s) for s in args.scales.split(",")]:
+            print(f"scale {scale:g} ...", flush=True)
+            r = bench_scale(base, scale, Path(work), args.keep, args.artifacts)
+            results.append(r)
+            print(
+                f"scale {scale:g}: full {r['full']['seconds']:.1f} s, incremental "
+                f"{r['incremental']['seconds']:.1f} s "
+                f"({r['incremental']['seconds'] / r['full']['seconds']:.0%})",
+                flush=True,
+            )
+    text = render(results)
+    print(text)
+    if not args.no_write:
+        write_section("dbt build", text)
+
+
+if __name__ == "__main__":
+    main()
