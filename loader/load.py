@@ -426,20 +426,24 @@ def _landing_rows(
             block = b"".join(lines)
             if on_bytes:
                 on_bytes(len(block))
-            if (
-                not pending
-                and b'"' not in block
-                and b"\x00" not in block
-                and lines[-1].endswith(b"\n")
-                and all(line.count(b",") == commas for line in lines)
-                and _is_utf8(block)
-            ):
-                yield b"".join(
-                    [
-                        b"%d,,,%s" % (i, line)
-                        for i, line in enumerate(lines, line_no + 1)
-                    ]
-                )
+            if not pending and b'"' not in block and b"\x00" not in block:
+                # No quotes: one line is one record. Take every line as good,
+                # then redo the few that are not.
+                rows = [
+                    b"%d,,,%s" % (i, line) for i, line in enumerate(lines, line_no + 1)
+                ]
+                bad = {j for j, line in enumerate(lines) if line.count(b",") != commas}
+                if not block.isascii():
+                    bad |= {
+                        j
+                        for j, line in enumerate(lines)
+                        if not line.isascii() and not _is_utf8(line)
+                    }
+                if not lines[-1].endswith(b"\n"):
+                    bad.add(len(lines) - 1)
+                for j in bad:
+                    rows[j] = landing_row(line_no + 1 + j, lines[j]) or b""
+                yield b"".join(rows)
                 line_no += len(lines)
                 continue
             out = []
@@ -526,86 +530,15 @@ def _record_expression(columns: list[str]) -> sql.Composable:
     return sql.SQL("concat_ws(',', {})").format(sql.SQL(", ").join(parts))
 
 
-def _sift(
-    cur: psycopg.Cursor,
-    spec: TableSpec,
-    source: SourceFile,
-    batch_id: int,
-    on_bytes: Callable[[int], None] | None,
-) -> tuple[int, int, int]:
-    """Land, validate and upsert a file; return (read, loaded, rejected)."""
-    cols = source.columns
-    types = {c.name: c.sql_type for c in spec.columns}
-    not_null = {c.name for c in spec.columns if c.not_null}
-    cur.execute(
-        "drop table if exists pg_temp.landing, pg_temp.checked, pg_temp.typed, "
-        "pg_temp.row_problems"
-    )
-    cur.execute(
-        sql.SQL(
-            "create temp table landing (_line bigint, _reason text, _record text, {})"
-        ).format(
-            sql.SQL(", ").join(
-                sql.SQL("{} text").format(sql.Identifier(c)) for c in cols
-            )
-        )
-    )
-    copy_landing = sql.SQL("copy landing from stdin with (format csv)")
-    with cur.copy(copy_landing) as copy:
-        for chunk in _landing_rows(source, on_bytes):
-            copy.write(chunk)
+def _row_checks(
+    spec: TableSpec, cols: list[str]
+) -> tuple[list[sql.Composable], list[sql.Composable], list[sql.Composable]]:
+    """SQL for the row-level checks of a batch in `typed t`.
 
-    # 1. field-level problems: missing required values and unparseable values.
-    field_checks = []
-    for c in cols:
-        ident = sql.Identifier(c)
-        if c in not_null:
-            field_checks.append(
-                sql.SQL("case when {c} is null then {msg} end").format(
-                    c=ident, msg=sql.Literal(f"{c}: missing value (required)")
-                )
-            )
-        field_checks.append(
-            sql.SQL(
-                "case when {c} is not null and not pg_input_is_valid({c}, {t}) "
-                "then {label} || (pg_input_error_info({c}, {t})).message end"
-            ).format(c=ident, t=sql.Literal(types[c]), label=sql.Literal(f"{c}: "))
-        )
-    cur.execute(
-        sql.SQL(
-            """
-            create temp table checked as
-            select _line, coalesce(_record, {record}) as _record, {cols},
-                   coalesce(_reason, nullif(concat_ws('; ', {checks}), '')) as problem
-            from landing
-            """
-        ).format(
-            record=_record_expression(cols),
-            cols=_quoted_list(cols),
-            checks=sql.SQL(", ").join(field_checks),
-        )
-    )
-    rows_read = cur.execute("select count(*) from checked").fetchone()[0]
-
-    # 2. typed copy of the rows that parsed, with every table column present.
-    typed_cols = [
-        sql.SQL("{c}::{t} as {c}").format(
-            c=sql.Identifier(c.name), t=sql.SQL(c.sql_type)
-        )
-        if c.name in cols
-        else sql.SQL("null::{t} as {c}").format(
-            c=sql.Identifier(c.name), t=sql.SQL(c.sql_type)
-        )
-        for c in spec.columns
-    ]
-    cur.execute(
-        sql.SQL(
-            "create temp table typed as select _line, {cols} from checked "
-            "where problem is null"
-        ).format(cols=sql.SQL(", ").join(typed_cols))
-    )
-
-    # 3. row-level problems: CHECK constraints, foreign keys, duplicate keys.
+    Returns (checks on t, CHECK constraints on bare columns, left joins that the
+    checks on t use).
+    """
+    # CHECK constraints, foreign keys, duplicate keys.
     table = sql.Identifier("raw", spec.name)
     row_checks: list[sql.Composable] = [sql.SQL("t._checks")]
     constraint_checks: list[sql.Composable] = [sql.SQL("null")]
@@ -659,14 +592,27 @@ def _sift(
         if not key or not set(key) <= set(cols):
             continue
         label = ", ".join(key)
+        # keys seen more than once in the file (a hash aggregate, no sort)
+        alias = sql.Identifier(f"d{i}")
+        joins.append(
+            sql.SQL(
+                "left join (select {k}, min(_line) as first_line from typed "
+                "where problem is null group by {k} having count(*) > 1) {a} on {on}"
+            ).format(
+                k=_quoted_list(key),
+                a=alias,
+                on=sql.SQL(" and ").join(
+                    sql.SQL("{a}.{c} = t.{c}").format(a=alias, c=sql.Identifier(c))
+                    for c in key
+                ),
+            )
+        )
         row_checks.append(
             sql.SQL(
-                "case when t._line <> first_value(t._line) over (partition by {k} "
-                "order by t._line) then {m} || (first_value(t._line) over "
-                "(partition by {k} order by t._line))::text || ')' end"
+                "case when t._line <> {a}.first_line then {m} || {a}.first_line::text "
+                "|| ')' end"
             ).format(
-                k=_quoted_list(key, "t"),
-                m=sql.Literal(f"duplicate {label} in file (first on line "),
+                a=alias, m=sql.Literal(f"duplicate {label} in file (first on line ")
             )
         )
         if i > 0 and spec.primary_key:
@@ -692,6 +638,85 @@ def _sift(
                     m=sql.Literal(f"{label} already used by another {spec.name} row"),
                 )
             )
+    return row_checks, constraint_checks, joins
+
+
+def _sift(
+    cur: psycopg.Cursor,
+    spec: TableSpec,
+    source: SourceFile,
+    batch_id: int,
+    on_bytes: Callable[[int], None] | None,
+) -> tuple[int, int, int]:
+    """Land, validate and upsert a file; return (read, loaded, rejected)."""
+    cols = source.columns
+    types = {c.name: c.sql_type for c in spec.columns}
+    not_null = {c.name for c in spec.columns if c.not_null}
+    cur.execute(
+        "drop table if exists pg_temp.landing, pg_temp.typed, pg_temp.row_problems"
+    )
+    cur.execute(
+        sql.SQL(
+            "create temp table landing (_line bigint, _reason text, _record text, {})"
+        ).format(
+            sql.SQL(", ").join(
+                sql.SQL("{} text").format(sql.Identifier(c)) for c in cols
+            )
+        )
+    )
+    copy_landing = sql.SQL("copy landing from stdin with (format csv)")
+    with cur.copy(copy_landing) as copy:
+        for chunk in _landing_rows(source, on_bytes):
+            copy.write(chunk)
+    rows_read = cur.execute("select count(*) from landing").fetchone()[0]
+
+    # 1. one pass: field problems (missing required values, values that don't
+    # parse as the column's type) and, for rows without any, the typed values.
+    field_checks = []
+    for c in cols:
+        ident = sql.Identifier(c)
+        if c in not_null:
+            field_checks.append(
+                sql.SQL("case when {c} is null then {msg} end").format(
+                    c=ident, msg=sql.Literal(f"{c}: missing value (required)")
+                )
+            )
+        field_checks.append(
+            sql.SQL(
+                "case when {c} is not null and not pg_input_is_valid({c}, {t}) "
+                "then {label} || (pg_input_error_info({c}, {t})).message end"
+            ).format(c=ident, t=sql.Literal(types[c]), label=sql.Literal(f"{c}: "))
+        )
+    typed_cols = [
+        sql.SQL("case when problem is null then {c}::{t} end as {c}").format(
+            c=sql.Identifier(c.name), t=sql.SQL(c.sql_type)
+        )
+        if c.name in cols
+        else sql.SQL("null::{t} as {c}").format(
+            c=sql.Identifier(c.name), t=sql.SQL(c.sql_type)
+        )
+        for c in spec.columns
+    ]
+    cur.execute(
+        sql.SQL(
+            """
+            create temp table typed as
+            select _line, problem, {typed_cols}
+            from (
+                select landing.*,
+                    coalesce(_reason, nullif(concat_ws('; ', {checks}), '')) as problem
+                from landing
+                offset 0  -- a fence: compute problem once, not once per column
+            ) l
+            """
+        ).format(
+            typed_cols=sql.SQL(", ").join(typed_cols),
+            checks=sql.SQL(", ").join(field_checks),
+        )
+    )
+
+    # 2. row problems of the rows that parsed (a small table: only the bad ones).
+    row_checks, constraint_checks, joins = _row_checks(spec, cols)
     # CHECK expressions name bare columns: evaluate them before the joins.
     cur.execute(
         sql.SQL(
@@ -703,6 +728,7 @@ def _sift(
                     select typed.*,
                         nullif(concat_ws('; ', {constraint_checks}), '') as _checks
                     from typed
+                    where problem is null
                 ) t
                 {joins}
             ) p
@@ -714,19 +740,56 @@ def _sift(
             joins=sql.SQL(" ").join(joins),
         )
     )
-    cur.execute(
-        "update checked c set problem = p.problem from row_problems p "
-        "where p._line = c._line"
+    valid = sql.SQL(
+        "x.problem is null and not exists "
+        "(select 1 from row_problems p where p._line = x._line)"
     )
-    cur.execute("delete from typed where _line in (select _line from row_problems)")
+    rows_loaded = cur.execute(
+        sql.SQL("select count(*) from typed x where {}").format(valid)
+    ).fetchone()[0]
 
-    # 4. upsert the valid rows: update the keys that exist (when a value differs;
-    # updated_at never moves backwards), then insert the new keys.
-    # Foreign keys were checked above for the whole batch: skip the per-row
-    # triggers when the role may (see _copy_direct).
+    # 3. upsert the valid rows.
+    _upsert(cur, spec, cols, valid)
+
+    # 4. log the rejects with their original record.
+    cur.execute(
+        sql.SQL(
+            """
+            insert into raw.load_rejects
+                (batch_id, table_name, file_name, line_number, record, reason)
+            select %s, %s, %s, r._line, coalesce(l._record, {record}), r.problem
+            from (
+                select _line, problem from typed where problem is not null
+                union all
+                select _line, problem from row_problems
+            ) r
+            join landing l on l._line = r._line
+            order by r._line
+            """
+        ).format(record=_record_expression(cols)),
+        [batch_id, spec.name, source.path.name],
+    )
+    rows_rejected = cur.rowcount
+    cur.execute("drop table landing, typed, row_problems")
+    return rows_read, rows_loaded, rows_rejected
+
+
+def _upsert(
+    cur: psycopg.Cursor, spec: TableSpec, cols: list[str], valid: sql.Composable
+) -> None:
+    """Update the keys that exist (when a value differs; updated_at never moves
+    backwards), then insert the new keys.
+
+    Foreign keys were checked for the whole batch: skip the per-row triggers when
+    the role may (see _copy_direct). Into an empty table, plain indexes are
+    rebuilt once at the end.
+    """
+    table = sql.Identifier("raw", spec.name)
     skip_triggers = bool(spec.foreign_keys) and _may_skip_triggers(cur)
     if skip_triggers:
         cur.execute("set local session_replication_role = replica")
+    empty = _is_empty(cur, spec.name)
+    rebuild = _drop_secondary_indexes(cur, spec) if empty else []
     pk = spec.primary_key
     same_key = sql.SQL(" and ").join(
         sql.SQL("t.{c} = x.{c}").format(c=sql.Identifier(c)) for c in pk
@@ -743,48 +806,44 @@ def _sift(
                 "greatest(x.updated_at, t.updated_at + interval '1 second')"
             )
         )
-    if updates:
+    if updates and not empty:
         cur.execute(
             sql.SQL(
                 "update {table} t set {updates} from typed x "
-                "where {same_key} and ({t_cols}) is distinct from ({x_cols})"
+                "where {same_key} and {valid} "
+                "and ({t_cols}) is distinct from ({x_cols})"
             ).format(
                 table=table,
                 updates=sql.SQL(", ").join(updates),
                 same_key=same_key,
+                valid=valid,
                 t_cols=_quoted_list(cols, "t"),
                 x_cols=_quoted_list(cols, "x"),
             )
         )
+    new_keys = (
+        sql.SQL("true")
+        if empty
+        else sql.SQL("not exists (select 1 from {table} t where {same_key})").format(
+            table=table, same_key=same_key
+        )
+    )
     cur.execute(
         sql.SQL(
             "insert into {table} ({cols}) select {x_cols} from typed x "
-            "where not exists (select 1 from {table} t where {same_key}) "
-            "order by x._line"
+            "where {valid} and {new_keys} order by x._line"
         ).format(
             table=table,
             cols=_quoted_list(cols),
             x_cols=_quoted_list(cols, "x"),
-            same_key=same_key,
+            valid=valid,
+            new_keys=new_keys,
         )
     )
+    for definition in rebuild:
+        cur.execute(definition)
     if skip_triggers:
         cur.execute("set local session_replication_role = origin")
-    rows_loaded = cur.execute("select count(*) from typed").fetchone()[0]
-
-    # 5. log the rejects.
-    cur.execute(
-        """
-        insert into raw.load_rejects
-            (batch_id, table_name, file_name, line_number, record, reason)
-        select %s, %s, %s, _line, _record, problem
-        from checked where problem is not null order by _line
-        """,
-        [batch_id, spec.name, source.path.name],
-    )
-    rows_rejected = cur.rowcount
-    cur.execute("drop table landing, checked, typed, row_problems")
-    return rows_read, rows_loaded, rows_rejected
 
 
 # ------------------------------------------------------------------------ the load
