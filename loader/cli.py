@@ -236,17 +236,17 @@ def _run_load(env, directory: Path, *, force: bool, replace: bool):
         console=err_console,
         transient=True,
     )
-    current = {}
+    tasks = {}
     with progress:
 
         def on_file(name: str, size: int) -> None:
-            current["task"] = progress.add_task(name, total=size)
+            tasks[name] = progress.add_task(name, total=size)
 
-        def on_bytes(n: int) -> None:
-            progress.advance(current["task"], n)
+        def on_bytes(name: str, n: int) -> None:
+            progress.advance(tasks[name], n)
 
         def on_done(result) -> None:
-            progress.update(current["task"], visible=False)
+            progress.update(tasks[result.file], visible=False)
 
         return load_directory(
             env,

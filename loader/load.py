@@ -21,8 +21,10 @@ import codecs
 import csv
 import hashlib
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -265,6 +267,7 @@ def _copy_direct(
     spec: TableSpec,
     source: SourceFile,
     on_bytes: Callable[[int], None] | None,
+    wait_for_parents: Callable[[], None],
 ) -> int:
     """COPY the file's bytes straight into the typed table; return rows copied.
 
@@ -276,6 +279,8 @@ def _copy_direct(
     checks_fks = spec.foreign_keys and _may_skip_triggers(cur)
     if checks_fks:
         cur.execute("set local session_replication_role = replica")
+    else:
+        wait_for_parents()  # the triggers check each row against its parent
     statement = sql.SQL("copy raw.{} ({}) from stdin with (format csv)").format(
         sql.Identifier(source.table),
         sql.SQL(", ").join(map(sql.Identifier, source.columns)),
@@ -300,6 +305,7 @@ def _copy_direct(
         cur.execute(definition)
     if checks_fks:
         cur.execute("set local session_replication_role = origin")
+        wait_for_parents()  # parent rows of this run must be committed
         for fk in spec.foreign_keys:
             if _new_rows_missing_parent(cur, spec, fk, first_load=empty):
                 raise _DirectCopyFailed(f"{fk.name}: unknown {', '.join(fk.columns)}")
@@ -647,6 +653,7 @@ def _sift(
     source: SourceFile,
     batch_id: int,
     on_bytes: Callable[[int], None] | None,
+    wait_for_parents: Callable[[], None],
 ) -> tuple[int, int, int]:
     """Land, validate and upsert a file; return (read, loaded, rejected)."""
     cols = source.columns
@@ -716,6 +723,7 @@ def _sift(
     )
 
     # 2. row problems of the rows that parsed (a small table: only the bad ones).
+    wait_for_parents()  # foreign keys are checked against committed parents
     row_checks, constraint_checks, joins = _row_checks(spec, cols)
     # CHECK expressions name bare columns: evaluate them before the joins.
     cur.execute(
@@ -855,6 +863,7 @@ def _load_file(
     source: SourceFile,
     checksum: str,
     on_bytes: Callable[[int], None] | None,
+    wait_for_parents: Callable[[], None],
 ) -> FileResult:
     """Load one file in one transaction: direct COPY, else the sifted path."""
     started = time.perf_counter()
@@ -871,7 +880,7 @@ def _load_file(
         with conn.transaction(), conn.cursor() as cur:
             result.batch_id = _open_batch(cur, spec, source, checksum)
             result.rows_read = result.rows_loaded = _copy_direct(
-                cur, spec, source, count_bytes
+                cur, spec, source, count_bytes, wait_for_parents
             )
             _close_batch(cur, result)
     except (psycopg.errors.DataError, psycopg.errors.IntegrityError, _DirectCopyFailed):
@@ -882,7 +891,9 @@ def _load_file(
         result.method = "sifted"
         with conn.transaction(), conn.cursor() as cur:
             result.batch_id = _open_batch(cur, spec, source, checksum)
-            read, loaded, rejected = _sift(cur, spec, source, result.batch_id, on_bytes)
+            read, loaded, rejected = _sift(
+                cur, spec, source, result.batch_id, on_bytes, wait_for_parents
+            )
             result.rows_read, result.rows_loaded, result.rows_rejected = (
                 read,
                 loaded,
@@ -957,6 +968,9 @@ def _already_loaded(conn: psycopg.Connection, table: str, checksum: str) -> bool
     return row is not None
 
 
+LOAD_WORKERS = 2
+
+
 def load_directory(
     env: dict[str, str],
     data_dir: Path,
@@ -964,7 +978,7 @@ def load_directory(
     force: bool = False,
     replace: bool = False,
     on_file: Callable[[str, int], None] | None = None,
-    on_bytes: Callable[[int], None] | None = None,
+    on_bytes: Callable[[str, int], None] | None = None,
     on_done: Callable[[FileResult], None] | None = None,
 ) -> list[FileResult]:
     """Load every CSV of `data_dir` into raw; return one result per file.
@@ -972,6 +986,10 @@ def load_directory(
     All headers are checked before anything is written. Files already loaded
     (same table and checksum) are skipped unless `force`. `replace` empties the raw
     tables first (the only way the loader removes data).
+
+    Tables load on two connections at once: a table's files go in order, and a
+    child table streams its rows while its parent is still loading, then waits
+    for the parent's commit before it checks its foreign keys.
     """
     data_dir = Path(data_dir)
     paths = discover(data_dir)
@@ -988,21 +1006,66 @@ def load_directory(
                     )
                 )
             force = True
+    by_table = {t: [s for s in sources if s.table == t] for t in TABLES}
+    by_table = {t: files for t, files in by_table.items() if files}
+    finished = {t: threading.Event() for t in by_table}
+    failed: dict[str, BaseException] = {}
+
+    def load_table(table: str) -> list[FileResult]:
+        spec = specs[table]
+        parents = {fk.ref_table for fk in spec.foreign_keys} - {table}
+        parents &= set(by_table)
+
+        def wait_for_parents() -> None:
+            for parent in sorted(parents):
+                finished[parent].wait()
+                if parent in failed:
+                    raise EcomError(
+                        f"{table}: not loaded, because loading {parent} failed"
+                    )
+
         results = []
-        for source in sources:
-            checksum = file_checksum(source.path)
-            if on_file:
-                on_file(source.path.name, source.path.stat().st_size)
-            if not force and _already_loaded(conn, source.table, checksum):
-                result = FileResult(source.path.name, source.table, "skipped")
-            else:
-                result = _load_file(
-                    conn, specs[source.table], source, checksum, on_bytes
-                )
-            results.append(result)
-            if on_done:
-                on_done(result)
-    return results
+        try:
+            with connect(env, autocommit=True) as table_conn:
+                for source in by_table[table]:
+                    name = source.path.name
+                    checksum = file_checksum(source.path)
+                    if on_file:
+                        on_file(name, source.path.stat().st_size)
+                    if not force and _already_loaded(table_conn, table, checksum):
+                        result = FileResult(name, table, "skipped")
+                    else:
+                        result = _load_file(
+                            table_conn,
+                            spec,
+                            source,
+                            checksum,
+                            (lambda n, name=name: on_bytes(name, n))
+                            if on_bytes
+                            else None,
+                            wait_for_parents,
+                        )
+                    results.append(result)
+                    if on_done:
+                        on_done(result)
+        except BaseException as exc:
+            failed[table] = exc
+            raise
+        finally:
+            finished[table].set()
+        return results
+
+    with ThreadPoolExecutor(max_workers=LOAD_WORKERS) as pool:
+        # Submitted parents first: a task only ever waits for tasks already running.
+        futures = {t: pool.submit(load_table, t) for t in by_table}
+        wait(futures.values())
+    for table in by_table:  # the first failure in load order is the root cause
+        if table in failed:
+            error = failed[table]
+            if isinstance(error, psycopg.OperationalError):
+                raise EcomError(f"lost the connection to PostgreSQL: {error}") from None
+            raise error
+    return [r for t in by_table for r in futures[t].result()]
 
 
 def _check_required_tables(
