@@ -680,13 +680,14 @@ def _channel_region(f: Filters) -> pd.DataFrame:
 
 def sales_by_channel(f: Filters) -> pd.DataFrame:
     frame = _channel_region(f)
-    frame = frame[frame["is_channel"]].drop(columns=["is_channel", "region_name"])
+    frame = frame.loc[frame["is_channel"].astype(bool)]
+    frame = frame.drop(columns=["is_channel", "region_name"])
     return _with_share(frame.reset_index(drop=True))
 
 
 def sales_by_region(f: Filters) -> pd.DataFrame:
     frame = _channel_region(f)
-    frame = frame[~frame["is_channel"]]
+    frame = frame.loc[~frame["is_channel"].astype(bool)]
     frame = frame.drop(columns=["is_channel", "channel_name", "channel_type"])
     return _with_share(frame.reset_index(drop=True))
 
@@ -928,7 +929,7 @@ def _rfm() -> pd.DataFrame:
 def rfm_segments() -> pd.DataFrame:
     """Customers, revenue and averages per RFM segment, biggest revenue first."""
     frame = _rfm()
-    frame = frame[frame["is_segment"]].drop(
+    frame = frame.loc[frame["is_segment"].astype(bool)].drop(
         columns=["is_segment", "r_score", "f_score"]
     )
     frame = frame.sort_values(["revenue", "segment_name"], ascending=[False, True])
@@ -943,7 +944,7 @@ def rfm_segments() -> pd.DataFrame:
 def rfm_grid() -> pd.DataFrame:
     """Customers and revenue per (recency score, frequency score)."""
     frame = _rfm()
-    frame = frame[~frame["is_segment"]]
+    frame = frame.loc[~frame["is_segment"].astype(bool)]
     frame = frame[["r_score", "f_score", "customers", "revenue"]].astype(
         {"r_score": int, "f_score": int}
     )

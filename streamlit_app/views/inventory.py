@@ -24,7 +24,7 @@ st.caption(
     "Only the category filter applies here."
     + (f" Categories: {', '.join(f.categories)}." if f.categories else "")
 )
-below = stock[stock["is_below_reorder"]].sort_values(
+below = stock[stock["is_below_reorder"].astype(bool)].sort_values(
     ["days_of_cover", "reorder_gap"], ascending=[True, False], na_position="last"
 )
 cards = st.columns(4)

@@ -24,7 +24,7 @@ if sold.empty:
 
 categories = loaded["categories"]
 top = sold.sort_values(["revenue", "product_id"], ascending=[False, True]).head(TOP_N)
-unsold = products[(products["units"] == 0) & products["is_active"]]
+unsold = products[(products["units"] == 0) & products["is_active"].astype(bool)]
 cards = st.columns(4)
 ui.kpi(
     cards[0],
@@ -157,7 +157,7 @@ st.caption(
     "candidates for a promotion or delisting."
 )
 slow = (
-    products[products["is_active"]]
+    products[products["is_active"].astype(bool)]
     .sort_values(["units", "stock_value"], ascending=[True, False])
     .head(25)
 )

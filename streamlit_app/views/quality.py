@@ -5,11 +5,13 @@ This page also works before the marts exist: it then shows what dbt reported.
 
 from datetime import UTC, datetime
 
+import pandas as pd
 import plotly.express as px
 import streamlit as st
 
 from streamlit_app import data, ui
 
+TOP_REASONS = 12
 st.title("Data quality")
 state = st.session_state.get("warehouse_state", "ready")
 
@@ -95,6 +97,18 @@ else:
         f"`dbt {results.command}` finished "
         + (f"{when:%Y-%m-%d %H:%M} UTC ({age(when)})" if when else "at an unknown time")
         + (f" in {results.elapsed_seconds:.0f} s." if results.elapsed_seconds else ".")
+        + " Tests: "
+        + ", ".join(
+            f"{int(tests['status'].eq(status).sum()):,} {label}"
+            for status, label in (
+                ("pass", "passed"),
+                ("fail", "failed"),
+                ("warn", "warned"),
+                ("error", "errored"),
+                ("skipped", "skipped"),
+            )
+        )
+        + "."
     )
     counts = (
         results.nodes.groupby(["kind", "status"], as_index=False)
@@ -161,17 +175,27 @@ def loads() -> None:
     if reasons.empty:
         st.success("No row was rejected by the loader.", icon=":material/check_circle:")
     else:
+        # the 12 most frequent reasons, the rest summed up per table
+        top = reasons.head(TOP_REASONS)
+        rest = reasons.iloc[TOP_REASONS:].groupby("table_name", as_index=False)
+        rest = rest["rejects"].sum().assign(reason="(all other reasons)")
+        shown = pd.concat([top, rest], ignore_index=True)
+        shown["label"] = ui.safe_text(
+            shown["reason"]
+            .str.slice(0, 70)
+            .where(
+                shown["reason"].str.len() <= 70, shown["reason"].str.slice(0, 69) + "…"
+            )
+        )
         fig = px.bar(
-            reasons.assign(
-                reason=ui.safe_text(reasons["reason"].str.slice(0, 80)),
-            ),
+            shown,
             x="rejects",
-            y="reason",
+            y="label",
             color="table_name",
             orientation="h",
             labels={
                 "rejects": "Rejected rows",
-                "reason": "Reason",
+                "label": "Reason",
                 "table_name": "Table",
             },
             color_discrete_sequence=ui.COLORS,
@@ -180,7 +204,7 @@ def loads() -> None:
             hovertemplate="%{y}<br>%{x:,} rows<extra>%{fullData.name}</extra>"
         )
         fig.update_layout(yaxis={"categoryorder": "total ascending"}, yaxis_title=None)
-        ui.chart(fig, height=max(260, 30 * len(reasons) + 100))
+        ui.chart(fig, height=max(260, 30 * shown["label"].nunique() + 120))
         ui.table(
             reasons,
             "reject_reasons",
