@@ -54,7 +54,8 @@ def module_db(pg_env) -> Iterator[dict[str, str]]:
 
 @pytest.fixture(scope="session")
 def built_warehouse(pg_env, tmp_path_factory) -> Iterator[dict]:
-    """Generated data (scale 0.2) loaded into a fresh database and `dbt build` run.
+    """Generated data (scale 0.2, 0.2 % dirty rows) loaded into a fresh database and
+    `dbt build` run.
 
     Read-only for the tests that use it: a test that edits data makes its own.
     """
@@ -64,7 +65,7 @@ def built_warehouse(pg_env, tmp_path_factory) -> Iterator[dict]:
 
     env = _create_database(pg_env, "ecom_wh")
     data_dir = tmp_path_factory.mktemp("data")
-    manifest = generate(data_dir, scale=0.2, seed=7)
+    manifest = generate(data_dir, scale=0.2, seed=7, dirty_rate=0.002)
     load_directory(env, data_dir)
     target = tmp_path_factory.mktemp("dbt_target")
     result = run_dbt(["build"], env, target_path=target, capture=True)
