@@ -402,7 +402,7 @@ def demo(
     console.rule("5/5 app")
     from streamlit_app.launch import run
 
-    raise typer.Exit(run(env))
+    raise typer.Exit(run(env, open_browser=True))
 
 
 def main() -> None:
