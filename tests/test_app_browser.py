@@ -102,6 +102,7 @@ def expected_figures(env: dict[str, str], start, end) -> dict[str, dict[str, str
         """,
     )
     (rows_loaded,) = sql_one(env, "select sum(rows_loaded) from marts.rpt_load_batches")
+    (at_risk,) = sql_one(env, "select count(*) from ml.customer_clv where is_at_risk")
     return {
         "overview": {"Revenue": ui.money(float(revenue)), "Orders": ui.count(orders)},
         "sales": {"Revenue": ui.money(float(revenue))},
@@ -111,12 +112,16 @@ def expected_figures(env: dict[str, str], start, end) -> dict[str, dict[str, str
         "market_basket": {"Rules": ui.count(rules)},
         "inventory": {"Stock value": ui.money(float(stock_value))},
         "data_quality": {"Rows loaded": ui.count(rows_loaded)},
-        "predictions": {},
+        "predictions": {"Customers at risk": ui.count(at_risk)},
     }
 
 
 @pytest.fixture(scope="module")
 def app(built_warehouse, tmp_path_factory) -> Iterator[launch.AppServer]:
+    from predict import run_predictions
+
+    # the Predictions page reads schema ml, written by the predictions
+    run_predictions(built_warehouse["env"], seed=42)
     log = tmp_path_factory.mktemp("app") / "streamlit.log"
     server = launch.start_background(
         built_warehouse["env"], dbt_target=built_warehouse["target_path"], log_path=log
@@ -188,7 +193,7 @@ def test_every_page_in_a_real_browser(app, browser_page, built_warehouse):
 
     for name, path in PAGES.items():
         page.goto(f"{app.url}/{path}{query}")
-        wait_until_drawn(page, charts=name != "predictions")
+        wait_until_drawn(page, charts=True)
         assert page.locator('[data-testid="stException"]').count() == 0, name
         figures = shown_metrics(page)
         for label, value in expected[name].items():
