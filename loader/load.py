@@ -30,6 +30,7 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
+from psycopg.copy import QueuedLibpqWriter
 
 from loader.config import EcomError
 from loader.db import connect
@@ -672,7 +673,8 @@ def _sift(
         )
     )
     copy_landing = sql.SQL("copy landing from stdin with (format csv)")
-    with cur.copy(copy_landing) as copy:
+    # A writer thread sends the data, so the Python pre-scan overlaps the server.
+    with cur.copy(copy_landing, writer=QueuedLibpqWriter(cur)) as copy:
         for chunk in _landing_rows(source, on_bytes):
             copy.write(chunk)
     rows_read = cur.execute("select count(*) from landing").fetchone()[0]
