@@ -170,7 +170,7 @@ def _verdict_text(r: dict) -> str:
         f"work is the difference, {inc - same:+.1f} s"
         + (
             " (within the run-to-run noise of this busy machine)"
-            if abs(inc - same) < 0.05 * full
+            if inc - same < 0.05 * full
             else f" ({(inc - same) / full:.0%} of the full build)"
         )
         + "; the rest is paid by every build, changed or not: dbt's fixed work per "

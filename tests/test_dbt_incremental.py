@@ -1,10 +1,14 @@
-"""Incremental facts against a real PostgreSQL.
+"""Incremental facts and marts against a real PostgreSQL.
 
 Edits made in raw the way the app and the loader make them (an order's status
 changed, an order soft-deleted, a product's cost changed, then a day appended by
 the generator and loaded) reach fct_orders, fct_order_items and dim_customers after
-the next `dbt build`, past margin keeps the cost valid at order time, and the
-incrementally built facts equal a `--full-refresh` build of the same data.
+the next `dbt build`, past margin keeps the cost valid at order time, and, after a
+further round of harder edits (an order moved to another day and customer, lines
+removed, a line's product changed, a channel and a region renamed), every table
+dbt builds incrementally (the facts, the day- and month-grained report marts, the
+market-basket models) and every other mart equals a `--full-refresh` build of the
+same data.
 
 The app stamps its edits with the wall clock while the generator's appended day
 carries simulated timestamps (older than the edits): the facts must not skip those
@@ -27,7 +31,23 @@ from loader.load import load_directory
 
 pytestmark = pytest.mark.slow
 
-FACTS = ("fct_orders", "fct_order_items")
+# the incremental models, each compared with a full refresh (any other table in
+# these schemas too)
+INCREMENTAL = (
+    "marts.fct_orders",
+    "marts.fct_order_items",
+    "marts.rpt_sales_daily",
+    "marts.rpt_sales_monthly",
+    "marts.rpt_kpi_daily",
+    "marts.rpt_sales_monthly_totals",
+    "intermediate.int_order_dates_changed",
+    "intermediate.int_basket_items",
+    "intermediate.int_basket_product_pairs_daily",
+    "intermediate.int_basket_product_pairs_counted",
+    "intermediate.int_basket_category_pairs_daily",
+)
+# bookkeeping columns that record when a row was written, not what it says
+RUN_STAMPS = {"refreshed_at", "changed_at", "last_refreshed_at"}
 
 
 def _dbt(env: dict[str, str], target: Path, *args: str) -> str:
@@ -271,30 +291,148 @@ def test_raw_edits_reach_the_incremental_facts(fresh_db, tmp_path):
         env, "select count(*) from raw.customers"
     )
 
-    # -- the incremental facts equal a full refresh ----------------------------
+    # -- harder edits: moves, removed lines, renamed dimensions --------------------
+    moved_order, moved_customer = _one(
+        env,
+        """
+        select order_id, customer_id from raw.orders
+        where deleted_at is null and status = 'delivered' and payment_status = 'paid'
+        order by order_id desc
+        limit 1
+        """,
+    )
+    other_customer = _one(
+        env,
+        "select min(customer_id) from raw.customers where customer_id != %s",
+        (moved_customer,),
+    )[0]
+    multi_line_order, single_line_order, product_change_line = _one(
+        env,
+        """
+        select
+            (select order_id from raw.order_items group by order_id
+             having count(*) > 1 order by order_id limit 1),
+            (select order_id from raw.order_items group by order_id
+             having count(*) = 1 order by order_id limit 1),
+            (select max(order_item_id) from raw.order_items)
+        """,
+    )
+    _execute(
+        env,
+        # moved 40 days back, to another customer, stamped with an old timestamp
+        (
+            "update raw.orders set ordered_at = ordered_at - interval '40 days',"
+            " customer_id = %s, updated_at = updated_at - interval '1 day'"
+            " where order_id = %s",
+            (other_customer, moved_order),
+        ),
+        # one line of an order removed, and every line of another
+        (
+            "delete from raw.order_items where order_item_id ="
+            " (select max(order_item_id) from raw.order_items where order_id = %s)",
+            (multi_line_order,),
+        ),
+        (
+            "delete from raw.order_items where order_id = %s",
+            (single_line_order,),
+        ),
+        # a line's product changed
+        (
+            "update raw.order_items set product_id = (select min(product_id)"
+            " from raw.products), updated_at = now() where order_item_id = %s",
+            (product_change_line,),
+        ),
+        (
+            "update raw.channels set channel_name = channel_name || ' (renamed)',"
+            " updated_at = now() where channel_id ="
+            " (select min(channel_id) from raw.channels)",
+            (),
+        ),
+        (
+            "update raw.regions set region_name = region_name || ' (renamed)',"
+            " updated_at = now() where region_id ="
+            " (select min(region_id) from raw.regions)",
+            (),
+        ),
+    )
+    _dbt(env, target, "build")
+    assert _fact_counts(env) == _live_counts(env)
+    assert _one(
+        env,
+        "select customer_id, order_date from marts.fct_orders where order_id = %s",
+        (moved_order,),
+    ) == _one(
+        env,
+        "select customer_id, (ordered_at at time zone 'UTC')::date from raw.orders"
+        " where order_id = %s",
+        (moved_order,),
+    )
+
+    # -- every incremental model (and every other table) equals a full refresh ----
+    tables = query(
+        env,
+        """
+        select table_schema || '.' || table_name
+        from information_schema.tables
+        where table_schema in ('marts', 'intermediate') and table_type = 'BASE TABLE'
+        order by 1
+        """,
+    )
+    tables = [name for (name,) in tables]
+    assert set(INCREMENTAL) <= set(tables)
     _execute(
         env,
         ("create schema incremental_copy", ()),
         *(
-            (f"create table incremental_copy.{fact} as table marts.{fact}", ())
-            for fact in FACTS
+            (
+                f"create table incremental_copy.{name.replace('.', '__')}"
+                f" as table {name}",
+                (),
+            )
+            for name in tables
         ),
     )
-    _dbt(env, target, "run", "--full-refresh", "--select", *FACTS)
-    for fact in FACTS:
+    _dbt(env, target, "run", "--full-refresh")
+    for name in tables:
+        schema, table = name.split(".")
+        columns = [
+            column
+            for (column,) in query(
+                env,
+                "select column_name from information_schema.columns"
+                " where table_schema = %s and table_name = %s"
+                " order by ordinal_position",
+                (schema, table),
+            )
+            if column not in RUN_STAMPS
+        ]
+        listed = ", ".join(f'"{column}"' for column in columns)
+        copy = f"incremental_copy.{schema}__{table}"
+        # a pair gone from a recomputed day is kept there with a count of 0, and
+        # so is a day whose orders are all gone in the change log
+        where = {
+            "int_basket_product_pairs_daily": " where pair_count != 0",
+            "int_order_dates_changed": " where order_count != 0",
+        }.get(table, "")
         full, incremental, only_full, only_incremental = _one(
             env,
             f"""
             select
-                (select count(*) from marts.{fact}),
-                (select count(*) from incremental_copy.{fact}),
+                (select count(*) from {name}{where}),
+                (select count(*) from {copy}{where}),
                 (select count(*) from (
-                    table marts.{fact} except table incremental_copy.{fact}
+                    select {listed} from {name}{where}
+                    except all
+                    select {listed} from {copy}{where}
                 ) as only_in_full_refresh),
                 (select count(*) from (
-                    table incremental_copy.{fact} except table marts.{fact}
+                    select {listed} from {copy}{where}
+                    except all
+                    select {listed} from {name}{where}
                 ) as only_in_incremental)
             """,
         )
-        assert full == incremental > 0, fact
-        assert (only_full, only_incremental) == (0, 0), fact
+        assert full == incremental, name
+        assert (only_full, only_incremental) == (0, 0), name
+    for name in INCREMENTAL:
+        assert _one(env, f"select count(*) > 0 from {name}") == (True,), name

@@ -65,7 +65,9 @@ priced as (
         orders.order_date,
         -- timestamps
         orders.ordered_at,
-        greatest(order_items.updated_at, orders.updated_at) as updated_at
+        greatest(order_items.updated_at, orders.updated_at) as updated_at,
+        order_items.updated_at as line_updated_at,
+        orders.updated_at as order_updated_at
     from order_items
     inner join orders
         on order_items.order_id = orders.order_id

@@ -1,6 +1,7 @@
 -- every line is costed with the product version valid when the order was placed
 -- (or the earliest version for orders placed before it was first recorded), read
--- independently here from the snapshot
+-- independently here from the snapshot. One pass over the fact: each line looks
+-- up its expected version and fails when there is none or its cost differs.
 with order_items as (
     select * from {{ ref('fct_order_items') }}
 ),
@@ -17,15 +18,15 @@ first_versions as (
     group by product_id
 ),
 
-expected as (
+costed as (
     select
         order_items.order_item_id,
         order_items.unit_cost,
         product_versions.unit_cost as expected_unit_cost
     from order_items
-    inner join first_versions
+    left join first_versions
         on order_items.product_id = first_versions.product_id
-    inner join product_versions
+    left join product_versions
         on
             order_items.product_id = product_versions.product_id
             and greatest(order_items.ordered_at, first_versions.first_valid_from)
@@ -38,10 +39,8 @@ expected as (
 )
 
 select
-    order_items.order_item_id,
-    order_items.unit_cost,
-    expected.expected_unit_cost
-from order_items
-left join expected
-    on order_items.order_item_id = expected.order_item_id
-where order_items.unit_cost is distinct from expected.expected_unit_cost
+    order_item_id,
+    unit_cost,
+    expected_unit_cost
+from costed
+where unit_cost is distinct from expected_unit_cost

@@ -1,5 +1,6 @@
--- fct_orders totals equal the sum of its lines in fct_order_items, and each line
--- carries the same order attributes as its order
+-- fct_orders totals equal the sum of its lines in fct_order_items, each line
+-- carries the same order attributes as its order, and no line lacks its order.
+-- One pass over each fact: the line totals are full-outer-joined to the orders.
 with orders as (
     select * from {{ ref('fct_orders') }}
 ),
@@ -29,14 +30,16 @@ line_totals as (
 )
 
 select
-    orders.order_id,
+    coalesce(orders.order_id, line_totals.order_id) as order_id,
     orders.net_revenue,
     line_totals.net_revenue as lines_net_revenue
 from orders
-left join line_totals
+full outer join line_totals
     on orders.order_id = line_totals.order_id
 where
-    orders.item_count != coalesce(line_totals.item_count, 0)
+    -- lines whose order is missing from fct_orders
+    orders.order_id is null
+    or orders.item_count != coalesce(line_totals.item_count, 0)
     or orders.units != coalesce(line_totals.units, 0)
     or orders.gross_amount != coalesce(line_totals.gross_amount, 0)
     or orders.discount_amount != coalesce(line_totals.discount_amount, 0)
@@ -49,16 +52,3 @@ where
     or orders.customer_id != coalesce(line_totals.max_customer_id, orders.customer_id)
     or orders.order_date != coalesce(line_totals.min_order_date, orders.order_date)
     or orders.order_date != coalesce(line_totals.max_order_date, orders.order_date)
-
-union all
-
--- lines whose order is missing from fct_orders
-select
-    order_items.order_id,
-    null as net_revenue,
-    sum(order_items.net_revenue) as lines_net_revenue
-from order_items
-left join orders
-    on order_items.order_id = orders.order_id
-where orders.order_id is null
-group by order_items.order_id

@@ -1,45 +1,27 @@
+{{
+    config(
+        materialized='table',
+    )
+}}
+
 -- categories bought together: one row per unordered pair of categories
 -- (category_a < category_b) in the same sale order, with the same minimum pair
--- count and support as the product pairs. The category baskets are read from the
--- sale lines in one pass (same baskets as int_basket_items, one aggregation less).
-with order_items as (
-    select * from {{ ref('fct_order_items') }}
+-- count and support as the product pairs. Added up from the daily counts.
+with pairs_daily as (
+    select * from {{ ref('int_basket_category_pairs_daily') }}
 ),
 
-basket_categories as (
-    select
-        order_id,
-        category
-    from order_items
-    where is_sale
-    group by order_id, category
+order_dates as (
+    select * from {{ ref('int_order_dates_changed') }}
 ),
 
-baskets as (
-    select
-        order_id,
-        count(*) as basket_size
-    from basket_categories
-    group by order_id
-),
-
+-- a basket is a sale order with at least one line; counted per day once per run
 basket_totals as (
-    select count(*) as basket_count
-    from baskets
+    select coalesce(sum(basket_count), 0) as basket_count
+    from order_dates
 ),
 
--- only baskets spanning two categories or more can hold a pair
-multi_category_baskets as (
-    select
-        basket_categories.order_id,
-        basket_categories.category
-    from basket_categories
-    inner join baskets
-        on basket_categories.order_id = baskets.order_id
-    where baskets.basket_size >= 2
-),
-
-thresholds as (
+thresholds as materialized (
     select
         basket_count,
         greatest(
@@ -49,25 +31,30 @@ thresholds as (
     from basket_totals
 ),
 
+totals as (
+    select
+        category_a,
+        category_b,
+        sum(basket_count) as basket_count
+    from pairs_daily
+    group by category_a, category_b
+),
+
 category_counts as (
     select
-        category,
-        count(*) as basket_category_count
-    from basket_categories
-    group by category
+        category_a as category,
+        basket_count as basket_category_count
+    from totals
+    where category_a = category_b
 ),
 
 pairs as (
     select
-        category_a.category as category_a,
-        category_b.category as category_b,
-        count(*) as pair_count
-    from multi_category_baskets as category_a
-    inner join multi_category_baskets as category_b
-        on
-            category_a.order_id = category_b.order_id
-            and category_a.category < category_b.category
-    group by category_a.category, category_b.category
+        category_a,
+        category_b,
+        basket_count as pair_count
+    from totals
+    where category_a < category_b
 ),
 
 final as (

@@ -1,26 +1,34 @@
+{{
+    config(
+        materialized='table',
+        pre_hook=["{{ tune_mart_transaction() }}"],
+    )
+}}
+
 -- products bought together: one row per unordered pair (product_a_id < product_b_id)
--- whose pair count reaches both basket_min_pair_count and basket_min_support.
--- Fast on large data: a pair can never be more frequent than either of its
--- products, so rare products and single-product baskets are dropped before the
--- self-join.
-with basket_items as (
+-- whose pair count reaches both basket_min_pair_count and basket_min_support,
+-- with each product's basket count and the number of baskets. Reads the pair
+-- totals kept up to date by int_basket_product_pairs_counted, so only the few
+-- qualifying pairs and their products are looked at.
+with pair_totals as (
+    select * from {{ ref('int_basket_product_pairs_counted') }}
+),
+
+basket_items as not materialized (
     select * from {{ ref('int_basket_items') }}
 ),
 
-baskets as (
-    select
-        order_id,
-        count(*) as basket_size
-    from basket_items
-    group by order_id
+order_dates as (
+    select * from {{ ref('int_order_dates_changed') }}
 ),
 
+-- a basket is a sale order with at least one line; counted per day once per run
 basket_totals as (
-    select count(*) as basket_count
-    from baskets
+    select coalesce(sum(basket_count), 0) as basket_count
+    from order_dates
 ),
 
-thresholds as (
+thresholds as materialized (
     select
         basket_count,
         greatest(
@@ -30,62 +38,44 @@ thresholds as (
     from basket_totals
 ),
 
+frequent_pairs as (
+    select
+        pair_totals.product_a_id,
+        pair_totals.product_b_id,
+        pair_totals.pair_count,
+        thresholds.basket_count
+    from pair_totals
+    cross join thresholds
+    where pair_totals.pair_count >= thresholds.min_pair_count
+),
+
 product_counts as (
     select
         product_id,
         count(*) as basket_item_count
     from basket_items
+    where
+        product_id = any(array(
+            select frequent_pairs.product_a_id from frequent_pairs
+            union
+            select frequent_pairs.product_b_id from frequent_pairs
+        ))
     group by product_id
-),
-
-frequent_products as (
-    select product_counts.product_id
-    from product_counts
-    cross join thresholds
-    where product_counts.basket_item_count >= thresholds.min_pair_count
-),
-
--- frequent products of baskets holding two products or more
-multi_product_baskets as (
-    select
-        basket_items.order_id,
-        basket_items.product_id
-    from basket_items
-    inner join frequent_products
-        on basket_items.product_id = frequent_products.product_id
-    inner join baskets
-        on basket_items.order_id = baskets.order_id
-    where baskets.basket_size >= 2
-),
-
-pairs as (
-    select
-        item_a.product_id as product_a_id,
-        item_b.product_id as product_b_id,
-        count(*) as pair_count
-    from multi_product_baskets as item_a
-    inner join multi_product_baskets as item_b
-        on
-            item_a.order_id = item_b.order_id
-            and item_a.product_id < item_b.product_id
-    group by item_a.product_id, item_b.product_id
 ),
 
 final as (
     select
-        pairs.product_a_id,
-        pairs.product_b_id,
-        pairs.pair_count,
+        frequent_pairs.product_a_id,
+        frequent_pairs.product_b_id,
+        frequent_pairs.pair_count,
         count_a.basket_item_count as product_a_count,
         count_b.basket_item_count as product_b_count,
-        thresholds.basket_count
-    from pairs
-    cross join thresholds
+        frequent_pairs.basket_count
+    from frequent_pairs
     inner join product_counts as count_a
-        on pairs.product_a_id = count_a.product_id
+        on frequent_pairs.product_a_id = count_a.product_id
     inner join product_counts as count_b
-        on pairs.product_b_id = count_b.product_id
-    where pairs.pair_count >= thresholds.min_pair_count
+        on frequent_pairs.product_b_id = count_b.product_id
 )
 
 select * from final

@@ -1,3 +1,15 @@
+{{
+    config(
+        materialized='table',
+        indexes=[
+            {'columns': ['customer_id'], 'unique': true},
+        ],
+        pre_hook=["{{ tune_mart_transaction() }}"],
+    )
+}}
+
+-- one row per customer with at least one sale: a table, built once per run, that
+-- the customer marts (dim_customers, top customers, RFM, LTV) and their tests read
 with orders as (
     select * from {{ ref('fct_orders') }}
 ),
@@ -16,7 +28,9 @@ summarised as (
         sum(cost_amount) as cogs,
         sum(gross_margin) as gross_profit,
         min(order_date) as first_order_date,
-        max(order_date) as last_order_date
+        max(order_date) as last_order_date,
+        min(ordered_at) as first_order_at,
+        max(ordered_at) as last_order_at
     from orders
     where is_sale
     group by customer_id
@@ -32,7 +46,9 @@ final as (
         summarised.gross_profit,
         summarised.first_order_date,
         summarised.last_order_date,
-        as_of.as_of_date
+        as_of.as_of_date,
+        summarised.first_order_at,
+        summarised.last_order_at
     from summarised
     cross join as_of
 )

@@ -15,21 +15,20 @@ countries as (
     select * from {{ ref('countries') }}
 ),
 
-orders as (
-    select * from {{ ref('fct_orders') }}
+-- lifetime sales per customer with at least one sale
+customer_sales_summarised as (
+    select * from {{ ref('int_customer_sales_summarised') }}
 ),
 
 customer_sales as (
     select
         customer_id,
-        count(*) as lifetime_orders,
-        sum(net_revenue) as lifetime_revenue,
-        sum(gross_margin) as lifetime_gross_margin,
-        min(ordered_at) as first_order_at,
-        max(ordered_at) as last_order_at
-    from orders
-    where is_sale
-    group by customer_id
+        sale_orders as lifetime_orders,
+        revenue as lifetime_revenue,
+        gross_profit as lifetime_gross_margin,
+        first_order_at,
+        last_order_at
+    from customer_sales_summarised
 ),
 
 final as (

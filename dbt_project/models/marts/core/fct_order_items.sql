@@ -13,6 +13,7 @@
             {'columns': ['promotion_id']},
             {'columns': ['order_date']},
             {'columns': ['updated_at']},
+            {'columns': ['refreshed_at']},
         ],
         pre_hook=["{{ tune_fact_transaction() }}"],
         post_hook=[
@@ -34,7 +35,7 @@ with order_items as (
 {% if is_incremental() %}
 
 -- change detection reads staging: it must also see soft-deleted orders ("not
--- materialized" lets postgres inline these and use the indexes of raw)
+-- materialized" lets postgres inline these and read only the columns it needs)
 raw_orders as not materialized (
     select * from {{ ref('stg_shop__orders') }}
 ),
@@ -46,41 +47,45 @@ raw_order_items as not materialized (
 loaded as not materialized (
     select
         order_item_id,
-        updated_at
+        order_id,
+        line_updated_at,
+        order_updated_at
     from {{ this }}
 ),
 
-orders_to_refresh as (
-    -- the look-back window: orders changed (or soft-deleted) within it
-    select order_id
-    from raw_orders
-    where
-        updated_at >= {{ lookback_cutoff() }}
-        or deleted_at >= {{ lookback_cutoff() }}
-
-    union
-
-    -- the look-back window: orders with a line changed within it
-    select order_id
+-- one pass over raw and the loaded lines, joined on the line's key: the lines
+-- added, changed (their own updated_at moved, whichever clock stamped it), moved
+-- to another order or removed since they were loaded, the lines whose order row
+-- changed since, and the look-back window (lines or orders changed, or orders
+-- soft-deleted, within it)
+changes as (
+    select
+        raw_order_items.order_id as raw_order_id,
+        loaded.order_id as loaded_order_id
     from raw_order_items
-    where updated_at >= {{ lookback_cutoff() }}
-
-    union
-
-    -- reconciliation: lines of live orders not loaded yet, or whose line or order
-    -- changed since they were loaded, whatever their timestamps (rows stamped by
-    -- another clock, e.g. an appended day older than an edit made in the app)
-    select raw_order_items.order_id
-    from raw_order_items
-    inner join raw_orders
-        on raw_order_items.order_id = raw_orders.order_id
-    left join loaded
+    full outer join loaded
         on raw_order_items.order_item_id = loaded.order_item_id
+    left join raw_orders
+        on loaded.order_id = raw_orders.order_id
     where
-        not raw_orders.is_deleted
-        and loaded.updated_at is distinct from greatest(
-            raw_order_items.updated_at, raw_orders.updated_at
-        )
+        raw_order_items.updated_at is distinct from loaded.line_updated_at
+        or raw_order_items.order_id is distinct from loaded.order_id
+        or raw_orders.updated_at != loaded.order_updated_at
+        or raw_order_items.updated_at >= {{ lookback_cutoff() }}
+        or raw_orders.updated_at >= {{ lookback_cutoff() }}
+        or raw_orders.deleted_at >= {{ lookback_cutoff() }}
+),
+
+orders_to_refresh as (
+    select raw_order_id as order_id
+    from changes
+    where raw_order_id is not null
+
+    union
+
+    select loaded_order_id as order_id
+    from changes
+    where loaded_order_id is not null
 ),
 
 {% endif %}
@@ -115,7 +120,10 @@ final as (
         order_date,
         -- timestamps
         ordered_at,
-        updated_at
+        updated_at,
+        line_updated_at,
+        order_updated_at,
+        {{ run_stamp() }} as refreshed_at
     from order_items
     {% if is_incremental() %}
     -- "= any(array(...))" rather than "in (...)": a plain filter that postgres

@@ -11,6 +11,7 @@
             {'columns': ['promotion_id']},
             {'columns': ['order_date']},
             {'columns': ['updated_at']},
+            {'columns': ['refreshed_at']},
         ],
         pre_hook=["{{ tune_fact_transaction() }}"],
         post_hook=[
@@ -22,27 +23,24 @@
 
 -- change detection (incremental runs only) and the post-hook read staging:
 -- depends_on: {{ ref('stg_shop__orders') }}
--- depends_on: {{ ref('stg_shop__order_items') }}
 
 -- one row per live order; see the doc block def_incremental_facts
 with orders as (
     select * from {{ ref('int_orders_with_customer_history') }}
 ),
 
-order_items as (
-    select * from {{ ref('int_order_items_priced') }}
+-- the order totals add up the fact's own lines (already priced and up to date:
+-- fct_order_items runs first); "not materialized": read through its indexes
+order_items as not materialized (
+    select * from {{ ref('fct_order_items') }}
 ),
 
 {% if is_incremental() %}
 
 -- change detection reads staging: it must also see soft-deleted orders ("not
--- materialized" lets postgres inline these and use the indexes of raw)
+-- materialized" lets postgres inline these and read only the columns it needs)
 raw_orders as not materialized (
     select * from {{ ref('stg_shop__orders') }}
-),
-
-raw_order_items as not materialized (
-    select * from {{ ref('stg_shop__order_items') }}
 ),
 
 loaded as not materialized (
@@ -50,72 +48,55 @@ loaded as not materialized (
         order_id,
         customer_id,
         item_count,
-        units,
-        net_revenue,
         customer_order_number,
         days_since_previous_order,
         is_first_order,
-        updated_at
+        order_updated_at
     from {{ this }}
 ),
 
-raw_line_totals as (
-    select
-        order_id,
-        count(*) as item_count,
-        sum(quantity) as units,
-        sum(quantity * unit_price - discount_amount) as net_revenue,
-        max(updated_at) as updated_at
-    from raw_order_items
-    group by order_id
-),
-
 changed_orders as (
-    -- the look-back window: orders changed (or soft-deleted) within it
-    select order_id
+    -- one pass over raw and the loaded orders, joined on the key: live orders not
+    -- loaded yet or whose order row changed since it was loaded, whatever their
+    -- timestamps (rows stamped by another clock, e.g. an appended day older than an
+    -- edit made in the app; orders without lines included), soft-deleted or
+    -- vanished orders still loaded, and the look-back window (orders changed or
+    -- soft-deleted within it)
+    select coalesce(raw_orders.order_id, loaded.order_id) as order_id
     from raw_orders
-    where
-        updated_at >= {{ lookback_cutoff() }}
-        or deleted_at >= {{ lookback_cutoff() }}
-
-    union
-
-    -- the look-back window: orders with a line changed within it
-    select order_id
-    from raw_order_items
-    where updated_at >= {{ lookback_cutoff() }}
-
-    union
-
-    -- reconciliation: live orders not loaded yet, or changed since they were
-    -- loaded (order row, or lines changed, added or removed), whatever their
-    -- timestamps (rows stamped by another clock, e.g. an appended day older than
-    -- an edit made in the app)
-    select raw_orders.order_id
-    from raw_orders
-    left join raw_line_totals
-        on raw_orders.order_id = raw_line_totals.order_id
-    left join loaded
+    full outer join loaded
         on raw_orders.order_id = loaded.order_id
     where
-        not raw_orders.is_deleted
-        and (
-            loaded.updated_at is distinct from greatest(
-                raw_orders.updated_at, raw_line_totals.updated_at
-            )
-            or loaded.item_count != coalesce(raw_line_totals.item_count, 0)
-            or loaded.units != coalesce(raw_line_totals.units, 0)
-            or loaded.net_revenue != coalesce(raw_line_totals.net_revenue, 0)
+        raw_orders.order_id is null
+        or (raw_orders.is_deleted and loaded.order_id is not null)
+        or (
+            not raw_orders.is_deleted
+            and raw_orders.updated_at is distinct from loaded.order_updated_at
         )
+        or raw_orders.updated_at >= {{ lookback_cutoff() }}
+        or raw_orders.deleted_at >= {{ lookback_cutoff() }}
 
     union
 
-    -- soft-deleted orders still in the fact, however long ago they were deleted
+    -- lines (re)written by fct_order_items since this fact last ran: a line added,
+    -- changed, moved or removed, or its order changed (read through the index on
+    -- refreshed_at)
+    select order_items.order_id
+    from order_items
+    where order_items.refreshed_at > {{ last_refreshed_at() }}
+
+    union
+
+    -- orders that lost all their lines (no line left to be re-stamped)
     select loaded.order_id
     from loaded
-    inner join raw_orders
-        on loaded.order_id = raw_orders.order_id
-    where raw_orders.is_deleted
+    where
+        loaded.item_count > 0
+        and not exists (
+            select order_items.order_id
+            from order_items
+            where order_items.order_id = loaded.order_id
+        )
 ),
 
 customers_to_refresh as (
@@ -221,7 +202,9 @@ final as (
         orders_to_refresh.ordered_at,
         greatest(
             orders_to_refresh.updated_at, order_totals.updated_at
-        ) as updated_at
+        ) as updated_at,
+        orders_to_refresh.updated_at as order_updated_at,
+        {{ run_stamp() }} as refreshed_at
     from orders_to_refresh
     left join order_totals
         on orders_to_refresh.order_id = order_totals.order_id

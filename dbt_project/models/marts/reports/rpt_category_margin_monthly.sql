@@ -6,23 +6,23 @@
     )
 }}
 
--- rolled up from the daily mart: every measure here is additive over days,
--- channels and regions (an order has one date, one channel and one region)
-with sales_daily as (
-    select * from {{ ref('rpt_sales_daily') }}
+-- rolled up from the monthly mart: every measure here is additive over channels
+-- and regions (an order has one channel and one region)
+with sales_monthly as (
+    select * from {{ ref('rpt_sales_monthly') }}
 ),
 
 aggregated as (
     select
         category,
-        date_trunc('month', order_date)::date as month_start_date,
+        month_start_date,
         sum(revenue) as revenue,
         sum(cogs) as cogs,
         sum(gross_profit) as gross_profit,
         sum(units) as units,
         sum(orders) as orders
-    from sales_daily
-    group by category, date_trunc('month', order_date)::date
+    from sales_monthly
+    group by category, month_start_date
 ),
 
 final as (

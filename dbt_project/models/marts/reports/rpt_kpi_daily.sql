@@ -1,12 +1,24 @@
 {{
     config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='date_day',
+        on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['date_day'], 'unique': true},
-        ]
+        ],
+        pre_hook=["{{ tune_mart_transaction() }}"],
+        post_hook=["{{ delete_rows_not_refreshed() }}"],
     )
 }}
 
-with orders as (
+-- the days changed since the last run (incremental runs and the post-hook):
+-- depends_on: {{ ref('int_order_dates_changed') }}
+
+-- incremental: the days whose orders changed since the last run are aggregated
+-- again from the fact; the other days keep their measures; the running total is
+-- then recomputed over the whole (small) table. See def_incremental_marts.
+with orders as not materialized (
     select * from {{ ref('fct_orders') }}
 ),
 
@@ -14,45 +26,77 @@ calendar as (
     select * from {{ ref('dim_date') }}
 ),
 
-first_sale_dates as (
-    select
-        customer_id,
-        min(order_date) as first_sale_date
-    from orders
-    where is_sale
-    group by customer_id
+{% if is_incremental() %}
+
+days_to_refresh as (
+    {{ order_dates_changed_since(last_refreshed_at()) }}
 ),
 
-new_customers as (
-    select
-        first_sale_date as date_day,
-        count(*) as new_customers
-    from first_sale_dates
-    group by first_sale_date
+orders_to_aggregate as (
+    select * from orders
+    where
+        order_date = any(array(
+            select days_to_refresh.order_date from days_to_refresh
+        ))
 ),
 
-daily_sales as (
+{% else %}
+
+orders_to_aggregate as (
+    select * from orders
+),
+
+{% endif %}
+
+-- new customers of a day: the customers whose first sale (is_first_order) it is
+daily as (
     select
         order_date as date_day,
-        sum(net_revenue) as revenue,
-        sum(cost_amount) as cogs,
-        sum(gross_margin) as gross_profit,
-        sum(units) as units,
-        count(*) as orders,
-        count(distinct customer_id) as customers
-    from orders
-    where is_sale
-    group by order_date
-),
-
-daily_all_orders as (
-    select
-        order_date as date_day,
+        sum(net_revenue) filter (where is_sale) as revenue,
+        sum(cost_amount) filter (where is_sale) as cogs,
+        sum(gross_margin) filter (where is_sale) as gross_profit,
+        sum(units) filter (where is_sale) as units,
+        count(*) filter (where is_sale) as orders,
+        count(distinct customer_id) filter (where is_sale) as customers,
+        count(*) filter (where is_first_order) as new_customers,
         count(*) as orders_placed,
         count(*) filter (where not is_sale) as non_sale_orders
-    from orders
+    from orders_to_aggregate
     group by order_date
 ),
+
+{% if is_incremental() %}
+
+daily_all as (
+    select * from daily
+
+    union all
+
+    select
+        date_day,
+        revenue,
+        cogs,
+        gross_profit,
+        units,
+        orders,
+        customers,
+        new_customers,
+        orders_placed,
+        non_sale_orders
+    from {{ this }}
+    where
+        date_day != all(array(
+            select days_to_refresh.order_date from days_to_refresh
+        ))
+),
+
+{% else %}
+
+daily_all as (
+    select * from daily
+),
+
+{% endif %}
 
 date_range as (
     select
@@ -72,22 +116,18 @@ day_spine as (
 filled as (
     select
         day_spine.date_day,
-        coalesce(daily_sales.revenue, 0) as revenue,
-        coalesce(daily_sales.cogs, 0) as cogs,
-        coalesce(daily_sales.gross_profit, 0) as gross_profit,
-        coalesce(daily_sales.units, 0) as units,
-        coalesce(daily_sales.orders, 0) as orders,
-        coalesce(daily_sales.customers, 0) as customers,
-        coalesce(new_customers.new_customers, 0) as new_customers,
-        coalesce(daily_all_orders.orders_placed, 0) as orders_placed,
-        coalesce(daily_all_orders.non_sale_orders, 0) as non_sale_orders
+        coalesce(daily_all.revenue, 0) as revenue,
+        coalesce(daily_all.cogs, 0) as cogs,
+        coalesce(daily_all.gross_profit, 0) as gross_profit,
+        coalesce(daily_all.units, 0) as units,
+        coalesce(daily_all.orders, 0) as orders,
+        coalesce(daily_all.customers, 0) as customers,
+        coalesce(daily_all.new_customers, 0) as new_customers,
+        coalesce(daily_all.orders_placed, 0) as orders_placed,
+        coalesce(daily_all.non_sale_orders, 0) as non_sale_orders
     from day_spine
-    left join daily_sales
-        on day_spine.date_day = daily_sales.date_day
-    left join new_customers
-        on day_spine.date_day = new_customers.date_day
-    left join daily_all_orders
-        on day_spine.date_day = daily_all_orders.date_day
+    left join daily_all
+        on day_spine.date_day = daily_all.date_day
 ),
 
 final as (
@@ -110,7 +150,8 @@ final as (
                 rows between unbounded preceding and current row
             )
         )::numeric(18, 2) as cumulative_revenue,
-        date_day::date as date_day
+        date_day::date as date_day,
+        {{ run_stamp() }} as refreshed_at
     from filled
 )
 

@@ -1,3 +1,9 @@
+{{
+    config(
+        pre_hook=["{{ tune_mart_transaction() }}"],
+    )
+}}
+
 with orders as (
     select * from {{ ref('fct_orders') }}
 ),
@@ -6,17 +12,32 @@ dims as (
     select * from {{ ref('dim_channels') }}
 ),
 
-aggregated as (
+-- two steps, so that the distinct customers come from hash aggregates on integer
+-- keys instead of a sort: per channel and customer first
+channel_customers as (
     select
         channel_id,
+        customer_id,
         sum(net_revenue) as revenue,
         sum(cost_amount) as cogs,
         sum(gross_margin) as gross_profit,
         sum(units) as units,
-        count(*) as orders,
-        count(distinct customer_id) as customers
+        count(*) as orders
     from orders
     where is_sale
+    group by channel_id, customer_id
+),
+
+aggregated as (
+    select
+        channel_id,
+        sum(revenue) as revenue,
+        sum(cogs) as cogs,
+        sum(gross_profit) as gross_profit,
+        sum(units) as units,
+        sum(orders) as orders,
+        count(*) as customers
+    from channel_customers
     group by channel_id
 ),
 

@@ -1,3 +1,9 @@
+{{
+    config(
+        pre_hook=["{{ tune_mart_transaction() }}"],
+    )
+}}
+
 with orders as (
     select * from {{ ref('fct_orders') }}
 ),
@@ -6,18 +12,33 @@ dims as (
     select * from {{ ref('dim_regions') }}
 ),
 
-aggregated as (
+-- two steps, so that the distinct customers come from hash aggregates on integer
+-- keys instead of a sort: per region and customer first
+region_customers as (
     select
         ship_region_id as region_id,
+        customer_id,
         sum(net_revenue) as revenue,
         sum(cost_amount) as cogs,
         sum(gross_margin) as gross_profit,
         sum(units) as units,
-        count(*) as orders,
-        count(distinct customer_id) as customers
+        count(*) as orders
     from orders
     where is_sale
-    group by ship_region_id
+    group by ship_region_id, customer_id
+),
+
+aggregated as (
+    select
+        region_id,
+        sum(revenue) as revenue,
+        sum(cogs) as cogs,
+        sum(gross_profit) as gross_profit,
+        sum(units) as units,
+        sum(orders) as orders,
+        count(*) as customers
+    from region_customers
+    group by region_id
 ),
 
 -- every region, also those without a sale

@@ -1,13 +1,26 @@
 {{
     config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='order_date',
+        on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['order_date']},
             {'columns': ['category', 'order_date']},
-        ]
+            {'columns': ['refreshed_at']},
+        ],
+        pre_hook=["{{ tune_mart_transaction() }}"],
+        post_hook=["{{ delete_stale_days() }}"],
     )
 }}
 
-with order_items as (
+-- the days changed since the last run (incremental runs and the post-hook):
+-- depends_on: {{ ref('int_order_dates_changed') }}
+
+-- incremental: every row of a day whose orders changed since the last run (or
+-- whose channel or region was renamed) is rebuilt from the fact; see
+-- def_incremental_marts
+with order_items as not materialized (
     select * from {{ ref('fct_order_items') }}
 ),
 
@@ -18,6 +31,42 @@ channels as (
 regions as (
     select * from {{ ref('dim_regions') }}
 ),
+
+{% if is_incremental() %}
+
+days_to_refresh as (
+    {{ order_dates_changed_since(last_refreshed_at()) }}
+
+    union
+
+    -- days whose rows show an outdated channel or region name
+    select loaded.order_date
+    from {{ this }} as loaded
+    inner join channels
+        on loaded.channel_id = channels.channel_id
+    inner join regions
+        on loaded.region_id = regions.region_id
+    where
+        loaded.channel_name is distinct from channels.channel_name
+        or loaded.channel_type is distinct from channels.channel_type
+        or loaded.region_name is distinct from regions.region_name
+),
+
+lines_to_aggregate as (
+    select * from order_items
+    where
+        order_date = any(array(
+            select days_to_refresh.order_date from days_to_refresh
+        ))
+),
+
+{% else %}
+
+lines_to_aggregate as (
+    select * from order_items
+),
+
+{% endif %}
 
 aggregated as (
     select
@@ -33,7 +82,7 @@ aggregated as (
         sum(quantity) as units,
         count(distinct order_id) as orders,
         count(distinct customer_id) as customers
-    from order_items
+    from lines_to_aggregate
     where is_sale
     group by channel_id, ship_region_id, category, order_date
 ),
@@ -54,7 +103,8 @@ final as (
         aggregated.units::bigint as units,
         aggregated.orders::bigint as orders,
         aggregated.customers::bigint as customers,
-        aggregated.order_date::date as order_date
+        aggregated.order_date::date as order_date,
+        {{ run_stamp() }} as refreshed_at
     from aggregated
     inner join channels
         on aggregated.channel_id = channels.channel_id

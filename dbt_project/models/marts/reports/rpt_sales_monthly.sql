@@ -1,13 +1,27 @@
 {{
     config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='month_start_date',
+        on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['month_start_date']},
             {'columns': ['category', 'month_start_date']},
-        ]
+            {'columns': ['refreshed_at']},
+        ],
+        pre_hook=["{{ tune_mart_transaction() }}"],
+        post_hook=["{{ delete_stale_months() }}"],
     )
 }}
 
-with order_items as (
+-- the days changed since the last run (incremental runs and the post-hook):
+-- depends_on: {{ ref('int_order_dates_changed') }}
+
+-- incremental: every row of a month with a day whose orders changed since the
+-- last run (or whose channel or region was renamed) is rebuilt from the fact;
+-- distinct customers and orders are counted over the whole month. See
+-- def_incremental_marts.
+with order_items as not materialized (
     select * from {{ ref('fct_order_items') }}
 ),
 
@@ -18,6 +32,50 @@ channels as (
 regions as (
     select * from {{ ref('dim_regions') }}
 ),
+
+calendar as (
+    select * from {{ ref('dim_date') }}
+),
+
+{% if is_incremental() %}
+
+months_to_refresh as (
+    select date_trunc('month', changed_days.order_date)::date as month_start_date
+    from ({{ order_dates_changed_since(last_refreshed_at()) }}) as changed_days
+
+    union
+
+    -- months whose rows show an outdated channel or region name
+    select loaded.month_start_date
+    from {{ this }} as loaded
+    inner join channels
+        on loaded.channel_id = channels.channel_id
+    inner join regions
+        on loaded.region_id = regions.region_id
+    where
+        loaded.channel_name is distinct from channels.channel_name
+        or loaded.channel_type is distinct from channels.channel_type
+        or loaded.region_name is distinct from regions.region_name
+),
+
+lines_to_aggregate as (
+    select * from order_items
+    where
+        order_date = any(array(
+            select calendar.date_day
+            from calendar
+            inner join months_to_refresh
+                on calendar.month_start_date = months_to_refresh.month_start_date
+        ))
+),
+
+{% else %}
+
+lines_to_aggregate as (
+    select * from order_items
+),
+
+{% endif %}
 
 aggregated as (
     select
@@ -33,7 +91,7 @@ aggregated as (
         sum(quantity) as units,
         count(distinct order_id) as orders,
         count(distinct customer_id) as customers
-    from order_items
+    from lines_to_aggregate
     where is_sale
     group by
         channel_id,
@@ -59,7 +117,8 @@ final as (
         aggregated.units::bigint as units,
         aggregated.orders::bigint as orders,
         aggregated.customers::bigint as customers,
-        aggregated.month_start_date::date as month_start_date
+        aggregated.month_start_date::date as month_start_date,
+        {{ run_stamp() }} as refreshed_at
     from aggregated
     inner join channels
         on aggregated.channel_id = channels.channel_id

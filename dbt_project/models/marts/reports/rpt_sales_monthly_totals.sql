@@ -1,4 +1,22 @@
-with orders as (
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='month_start_date',
+        on_schema_change='append_new_columns',
+        pre_hook=["{{ tune_mart_transaction() }}"],
+        post_hook=["{{ delete_rows_not_refreshed() }}"],
+    )
+}}
+
+-- the days changed since the last run (incremental runs and the post-hook):
+-- depends_on: {{ ref('int_order_dates_changed') }}
+
+-- incremental: the months with a day whose orders changed since the last run are
+-- aggregated again from the fact; the other months keep their measures; growth
+-- and running totals are then recomputed over the whole (small) table. See
+-- def_incremental_marts.
+with orders as not materialized (
     select * from {{ ref('fct_orders') }}
 ),
 
@@ -6,54 +24,98 @@ calendar as (
     select * from {{ ref('dim_date') }}
 ),
 
-sale_orders as (
-    select
-        order_id,
-        customer_id,
-        date_trunc('month', order_date)::date as month_start_date,
-        units,
-        net_revenue,
-        cost_amount,
-        gross_margin
-    from orders
-    where is_sale
+{% if is_incremental() %}
+
+months_to_refresh as (
+    select date_trunc('month', changed_days.order_date)::date as month_start_date
+    from ({{ order_dates_changed_since(last_refreshed_at()) }}) as changed_days
+    group by date_trunc('month', changed_days.order_date)::date
 ),
 
-first_sale_months as (
-    select
-        customer_id,
-        min(month_start_date) as first_month_start_date
-    from sale_orders
-    group by customer_id
+orders_to_aggregate as (
+    select * from orders
+    where
+        order_date = any(array(
+            select calendar.date_day
+            from calendar
+            inner join months_to_refresh
+                on calendar.month_start_date = months_to_refresh.month_start_date
+        ))
 ),
 
-new_customers as (
-    select
-        first_month_start_date as month_start_date,
-        count(*) as new_customers
-    from first_sale_months
-    group by first_month_start_date
+{% else %}
+
+orders_to_aggregate as (
+    select * from orders
 ),
 
+{% endif %}
+
+-- new customers of a month: the customers whose first sale (is_first_order) falls
+-- in it
 monthly as (
     select
-        month_start_date,
+        date_trunc('month', order_date)::date as month_start_date,
         sum(net_revenue) as revenue,
         sum(cost_amount) as cogs,
         sum(gross_margin) as gross_profit,
         sum(units) as units,
         count(*) as orders,
-        count(distinct customer_id) as customers
-    from sale_orders
-    group by month_start_date
+        count(distinct customer_id) as customers,
+        count(*) filter (where is_first_order) as new_customers
+    from orders_to_aggregate
+    where is_sale
+    group by date_trunc('month', order_date)::date
+),
+
+{% if is_incremental() %}
+
+monthly_all as (
+    select * from monthly
+
+    union all
+
+    select
+        month_start_date,
+        revenue,
+        cogs,
+        gross_profit,
+        units,
+        orders,
+        customers,
+        new_customers
+    from {{ this }}
+    where
+        month_start_date not in (
+            select months_to_refresh.month_start_date from months_to_refresh
+        )
+),
+
+{% else %}
+
+monthly_all as (
+    select * from monthly
+),
+
+{% endif %}
+
+first_sale as (
+    select min(order_date) as first_sale_date
+    from orders
+    where is_sale
+),
+
+last_order as (
+    select max(order_date) as last_order_date
+    from orders
 ),
 
 date_range as (
     select
-        date_trunc('month', min(order_date) filter (where is_sale))::date
-            as first_date,
-        max(order_date) as last_date
-    from orders
+        date_trunc('month', first_sale.first_sale_date)::date as first_date,
+        last_order.last_order_date as last_date
+    from first_sale
+    cross join last_order
 ),
 
 -- every month from the first sale to the latest order, so that lag() is a calendar
@@ -68,18 +130,16 @@ month_spine as (
 filled as (
     select
         month_spine.month_start_date,
-        coalesce(monthly.revenue, 0) as revenue,
-        coalesce(monthly.cogs, 0) as cogs,
-        coalesce(monthly.gross_profit, 0) as gross_profit,
-        coalesce(monthly.units, 0) as units,
-        coalesce(monthly.orders, 0) as orders,
-        coalesce(monthly.customers, 0) as customers,
-        coalesce(new_customers.new_customers, 0) as new_customers
+        coalesce(monthly_all.revenue, 0) as revenue,
+        coalesce(monthly_all.cogs, 0) as cogs,
+        coalesce(monthly_all.gross_profit, 0) as gross_profit,
+        coalesce(monthly_all.units, 0) as units,
+        coalesce(monthly_all.orders, 0) as orders,
+        coalesce(monthly_all.customers, 0) as customers,
+        coalesce(monthly_all.new_customers, 0) as new_customers
     from month_spine
-    left join monthly
-        on month_spine.month_start_date = monthly.month_start_date
-    left join new_customers
-        on month_spine.month_start_date = new_customers.month_start_date
+    left join monthly_all
+        on month_spine.month_start_date = monthly_all.month_start_date
 ),
 
 with_history as (
@@ -116,7 +176,8 @@ final as (
             100.0 * (revenue - prev_year_revenue) / nullif(prev_year_revenue, 0)
         )::numeric(12, 2) as yoy_growth_pct,
         cumulative_revenue::numeric(18, 2) as cumulative_revenue,
-        month_start_date::date as month_start_date
+        month_start_date::date as month_start_date,
+        {{ run_stamp() }} as refreshed_at
     from with_history
 )
 

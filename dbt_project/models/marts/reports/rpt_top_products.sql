@@ -1,5 +1,6 @@
 {{
     config(
+        pre_hook=["{{ tune_mart_transaction() }}"],
         indexes=[
             {'columns': ['product_rank'], 'unique': true},
             {'columns': ['category']},
@@ -7,8 +8,10 @@
     )
 }}
 
-with order_items as (
-    select * from {{ ref('fct_order_items') }}
+-- the sale lines, one row per order and product (a product's lines on one order
+-- added up): counting rows counts distinct orders
+with basket_items as (
+    select * from {{ ref('int_basket_items') }}
 ),
 
 products as (
@@ -20,36 +23,21 @@ as_of as (
     from {{ ref('fct_orders') }}
 ),
 
--- two steps, so that both distinct counts come from one pass sorted on integer
--- keys: per product and customer first, then per product
-product_customers as (
+-- one pass sorted on (product_id, customer_id): postgres feeds the distinct count
+-- of customers from the same sort (cheaper than hashing a million product and
+-- customer pairs)
+product_sales as (
     select
         product_id,
-        customer_id,
         sum(net_revenue) as revenue,
         sum(cost_amount) as cogs,
         sum(gross_margin) as gross_profit,
         sum(quantity) as units,
-        count(distinct order_id) as orders,
+        count(*) as orders,
+        count(distinct customer_id) as customers,
         min(order_date) as first_sold_date,
         max(order_date) as last_sold_date
-    from order_items
-    where is_sale
-    group by product_id, customer_id
-),
-
-product_sales as (
-    select
-        product_id,
-        sum(revenue) as revenue,
-        sum(cogs) as cogs,
-        sum(gross_profit) as gross_profit,
-        sum(units) as units,
-        sum(orders) as orders,
-        count(*) as customers,
-        min(first_sold_date) as first_sold_date,
-        max(last_sold_date) as last_sold_date
-    from product_customers
+    from basket_items
     group by product_id
 ),
 
