@@ -248,8 +248,7 @@ def build_database(base: dict[str, str], scale: float, reuse: bool) -> dict[str,
             print(f"scale {scale:g}: reusing database {name}", flush=True)
             settle(env)
             return {"env": env, "target": target}
-        conn.execute(f'drop database if exists "{name}" with (force)')
-        conn.execute(f'create database "{name}"')
+    db.create_database(base, name)
     data_dir = work / "data"
     started = time.perf_counter()
     if not (data_dir / "_manifest.json").exists():

@@ -36,7 +36,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from psycopg import sql  # noqa: E402
 
 from bench.report import write_section  # noqa: E402
 from loader import db  # noqa: E402
@@ -50,19 +49,11 @@ RATIO_TARGET = 0.25
 
 
 def fresh_database(base: dict[str, str]) -> dict[str, str]:
-    name = f"ecom_bench_{uuid.uuid4().hex[:8]}"
-    with db.connect(base | {"PGDATABASE": "postgres"}, autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    return base | {"PGDATABASE": name}
+    return db.create_database(base, f"ecom_bench_{uuid.uuid4().hex[:8]}")
 
 
 def drop_database(base: dict[str, str], env: dict[str, str]) -> None:
-    with db.connect(base | {"PGDATABASE": "postgres"}, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("drop database if exists {} with (force)").format(
-                sql.Identifier(env["PGDATABASE"])
-            )
-        )
+    db.drop_database(base, env["PGDATABASE"])
 
 
 def _node_name(unique_id: str) -> str:

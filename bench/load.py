@@ -59,15 +59,11 @@ def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 
 def fresh_database(base: dict[str, str]) -> dict[str, str]:
-    name = f"ecom_bench_{uuid.uuid4().hex[:8]}"
-    with db.connect(base | {"PGDATABASE": "postgres"}, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    return base | {"PGDATABASE": name}
+    return db.create_database(base, f"ecom_bench_{uuid.uuid4().hex[:8]}")
 
 
 def drop_database(base: dict[str, str], env: dict[str, str]) -> None:
-    with db.connect(base | {"PGDATABASE": "postgres"}, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{env["PGDATABASE"]}" with (force)')
+    db.drop_database(base, env["PGDATABASE"])
 
 
 def count_rows(folder: Path) -> int:

@@ -62,8 +62,7 @@ def build_database(base: dict[str, str], scale: float, reuse: bool) -> dict[str,
         if exists and reuse and timing.exists():
             print(f"scale {scale:g}: reusing database {name}", flush=True)
             return {"env": env, "dbt_seconds": float(timing.read_text())}
-        conn.execute(f'drop database if exists "{name}" with (force)')
-        conn.execute(f'create database "{name}"')
+    db.create_database(base, name)
     data_dir = work / "data"
     if not (data_dir / "_manifest.json").exists():
         gen.generate(data_dir, scale=scale, seed=42)

@@ -99,6 +99,24 @@ def _create_database_if_missing(env: dict[str, str]) -> None:
             )
 
 
+def create_database(env: dict[str, str], name: str) -> dict[str, str]:
+    """Create database `name` on env's server (dropping any old one); its env."""
+    drop_database(env, name)
+    with connect(env | {"PGDATABASE": "postgres"}, autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    return env | {"PGDATABASE": name}
+
+
+def drop_database(env: dict[str, str], name: str) -> None:
+    """Drop database `name` on env's server, closing its sessions."""
+    with connect(env | {"PGDATABASE": "postgres"}, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("drop database if exists {} with (force)").format(
+                sql.Identifier(name)
+            )
+        )
+
+
 def stop_embedded(settings: Settings) -> bool:
     """Stop the embedded server; False when it was not running."""
     info = _running_postmaster(settings.pgdata)

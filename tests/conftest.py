@@ -8,7 +8,6 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from loader import db
 
@@ -20,20 +19,11 @@ def pg_env() -> dict[str, str]:
 
 
 def _create_database(base_env: dict[str, str], prefix: str) -> dict[str, str]:
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = db.connect(base_env | {"PGDATABASE": "postgres"}, autocommit=True)
-    with admin:
-        admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    return base_env | {"PGDATABASE": name}
+    return db.create_database(base_env, f"{prefix}_{uuid.uuid4().hex[:10]}")
 
 
 def _drop_database(base_env: dict[str, str], name: str) -> None:
-    with db.connect(base_env | {"PGDATABASE": "postgres"}, autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("drop database if exists {} with (force)").format(
-                sql.Identifier(name)
-            )
-        )
+    db.drop_database(base_env, name)
 
 
 @pytest.fixture
