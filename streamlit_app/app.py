@@ -1,8 +1,10 @@
 """Entry point of the dashboards: `streamlit run streamlit_app/app.py` (or `ecom app`).
 
-Builds the navigation, checks the warehouse once per run (reachable, built, not
-empty), draws the global sidebar filters and runs the selected page. Database
-problems become a friendly message instead of a traceback.
+Asks for a sign-in, builds the navigation the account's role may see (viewer:
+dashboards; editor: + editing pages and refresh; admin: + audit trail and
+accounts), checks the warehouse once per run (reachable, built, not empty), draws
+the global sidebar filters and runs the selected page. Database problems become a
+friendly message instead of a traceback.
 """
 
 from __future__ import annotations
@@ -15,9 +17,13 @@ _PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
 if _PROJECT_ROOT not in sys.path:
     sys.path.insert(0, _PROJECT_ROOT)
 
+import psycopg  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from streamlit_app import data, sidebar, ui  # noqa: E402
+from loader import accounts  # noqa: E402
+from loader.accounts import User  # noqa: E402
+from loader.config import EcomError  # noqa: E402
+from streamlit_app import auth, data, sidebar, ui  # noqa: E402
 
 st.set_page_config(
     page_title="E-commerce warehouse",
@@ -36,7 +42,7 @@ def _page(path: str, title: str, icon: str, **kwargs) -> st.Page:
     return st.Page(path, title=title, icon=f":material/{icon}:", **kwargs)
 
 
-PAGES = {
+DASHBOARDS = {
     "Dashboards": [
         _page("views/overview.py", "Overview", "dashboard", default=True),
         _page("views/sales.py", "Sales", "trending_up", url_path="sales"),
@@ -60,10 +66,117 @@ PAGES = {
         ),
     ],
 }
-# Pages that explain themselves without any marts data.
-STANDALONE = {"Data quality", "Predictions"}
+# Editors and admins: the editing pages on the raw tables, and the refresh.
+EDITING = [
+    _page(
+        "views/edit_orders.py", "Edit orders", "receipt_long", url_path="edit_orders"
+    ),
+    _page(
+        "views/edit_customers.py", "Edit customers", "person", url_path="edit_customers"
+    ),
+    _page("views/edit_products.py", "Edit products", "sell", url_path="edit_products"),
+    _page(
+        "views/edit_promotions.py",
+        "Edit promotions",
+        "percent",
+        url_path="edit_promotions",
+    ),
+    _page("views/edit_regions.py", "Edit regions", "public", url_path="edit_regions"),
+    _page(
+        "views/edit_channels.py",
+        "Edit channels",
+        "storefront",
+        url_path="edit_channels",
+    ),
+    _page(
+        "views/refresh.py", "Refresh warehouse", "sync", url_path="refresh_warehouse"
+    ),
+]
+ADMIN = [
+    _page("views/audit.py", "Audit trail", "history", url_path="audit"),
+    _page("views/accounts.py", "Accounts", "manage_accounts", url_path="accounts"),
+]
+# Pages that work without any marts data (they explain themselves, or read raw).
+STANDALONE = {"Data quality", "Predictions"} | {p.title for p in EDITING + ADMIN}
 
-page = st.navigation(PAGES)
+
+def pages_for(user: User) -> dict[str, list[st.Page]]:
+    """The navigation a role may see: viewer < editor < admin."""
+    pages = dict(DASHBOARDS)
+    if auth.allowed(user, "editor"):
+        pages["Manage"] = EDITING
+    if auth.allowed(user, "admin"):
+        pages["Admin"] = ADMIN
+    return pages
+
+
+def sign_in_page() -> None:
+    st.title("Sign in")
+    st.caption("E-commerce warehouse: dashboards and editing for local accounts.")
+    with st.form("sign_in"):
+        username = st.text_input("Username", autocomplete="username")
+        password = st.text_input(
+            "Password", type="password", autocomplete="current-password"
+        )
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        try:
+            with psycopg.connect(data.conninfo(), autocommit=True) as conn:
+                user = accounts.authenticate(conn, username, password)
+        except EcomError as exc:
+            st.error(str(exc), icon=":material/lock:")
+            return
+        except psycopg.errors.UndefinedTable:
+            st.error(
+                "No accounts exist yet. Create one with "
+                "`ecom users add NAME --role admin` (or run `ecom demo`)."
+            )
+            return
+        except psycopg.Error as exc:
+            ui.unreachable(data.WarehouseUnavailable(data.one_line(exc)))
+            return
+        auth.sign_in(user)
+        st.rerun()
+
+
+def signed_in_user() -> User | None:
+    """The session's account as it is now: a disabled account or a changed
+    role takes effect at the next page view."""
+    user = auth.current_user()
+    if user is None:
+        return None
+    rows = data.run_uncached(
+        "select role, is_active from app.users where username = %(name)s",
+        {"name": user.username},
+    )
+    if rows.empty or not bool(rows.iloc[0]["is_active"]):
+        auth.sign_out()
+        return None
+    if rows.iloc[0]["role"] != user.role:
+        user = User(user.username, str(rows.iloc[0]["role"]))
+        auth.sign_in(user)
+    return user
+
+
+try:
+    user = signed_in_user()
+except data.WarehouseUnavailable as exc:
+    ui.unreachable(exc)
+    st.stop()
+except data.WarehouseError:
+    user = None  # no accounts table yet: the sign-in page says what to do
+
+if user is None:
+    st.navigation([st.Page(sign_in_page, title="Sign in", icon=":material/login:")])
+    sign_in_page()
+    st.stop()
+
+page = st.navigation(pages_for(user))
+with st.sidebar:
+    st.caption(f"Signed in as **{user.username}** ({user.role})")
+    if st.button("Sign out", icon=":material/logout:", key="sign_out"):
+        auth.sign_out()
+        st.rerun()
 
 try:
     status = data.warehouse_status()

@@ -78,18 +78,21 @@ class QueryFailed(WarehouseError):
 # ----------------------------------------------------------------------- connection
 
 
-def conninfo() -> str:
-    """The connection string from the libpq variables of this process."""
+def conninfo(read_only: bool = True, application_name: str = "ecom-dashboard") -> str:
+    """The connection string from the libpq variables of this process.
+
+    Dashboards use read-only sessions; the editing pages and the sign-in ask for
+    `read_only=False`.
+    """
     base = os.environ.get("DATABASE_URL", "") if not os.environ.get("PGHOST") else ""
     keys = {"PGHOST": "host", "PGPORT": "port", "PGUSER": "user"}
     keys |= {"PGPASSWORD": "password", "PGDATABASE": "dbname"}
     parts = {keys[k]: v for k, v in os.environ.items() if k in keys and v}
     parts["connect_timeout"] = str(CONNECT_TIMEOUT_SECONDS)
-    parts["application_name"] = "ecom-dashboard"
-    # Read-only sessions with a time limit: the dashboards never write.
-    parts["options"] = (
-        f"-c statement_timeout={STATEMENT_TIMEOUT_MS} "
-        "-c default_transaction_read_only=on"
+    parts["application_name"] = application_name
+    # Sessions with a time limit; the dashboards' are read-only as well.
+    parts["options"] = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}" + (
+        " -c default_transaction_read_only=on" if read_only else ""
     )
     return make_conninfo(base, **parts)
 
@@ -117,7 +120,7 @@ class _Pool:
         try:
             conn = psycopg.connect(dsn, autocommit=True, prepare_threshold=None)
         except psycopg.OperationalError as exc:
-            reason = _one_line(exc) or "no answer"
+            reason = one_line(exc) or "no answer"
             raise WarehouseUnavailable(
                 f"Cannot reach the warehouse database at {describe_database(dsn)}: "
                 f"{reason}"
@@ -165,7 +168,7 @@ _pool = _Pool()
 _recorder: list[tuple[str, dict[str, Any]]] | None = None
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
     diag = getattr(exc, "diag", None)
     primary = getattr(diag, "message_primary", None) if diag is not None else None
     if primary:
@@ -187,7 +190,7 @@ def _execute(dsn: str, statement: str, params: dict[str, Any]) -> pd.DataFrame:
         except errors.UndefinedColumn as exc:
             raise QueryFailed(
                 "The marts are older than this app expects "
-                f"({_one_line(exc)}); run `ecom build` to rebuild them."
+                f"({one_line(exc)}); run `ecom build` to rebuild them."
             ) from None
         except errors.QueryCanceled:
             raise QueryFailed(
@@ -198,10 +201,10 @@ def _execute(dsn: str, statement: str, params: dict[str, Any]) -> pd.DataFrame:
             if attempt == 2:
                 raise WarehouseUnavailable(
                     f"Lost the connection to the warehouse database at "
-                    f"{describe_database(dsn)}: {_one_line(exc) or 'no answer'}"
+                    f"{describe_database(dsn)}: {one_line(exc) or 'no answer'}"
                 ) from None
         except psycopg.Error as exc:
-            raise QueryFailed(f"A dashboard query failed: {_one_line(exc)}") from None
+            raise QueryFailed(f"A dashboard query failed: {one_line(exc)}") from None
     raise AssertionError("unreachable")
 
 

@@ -1,0 +1,6 @@
+"""Placeholder until the page lands."""
+
+import streamlit as st
+
+st.title("edit_regions")
+st.info("This page is being built.")
