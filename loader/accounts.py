@@ -7,6 +7,7 @@ Passwords are hashed with argon2 (argon2-cffi); only the hash is stored, in
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from loader.config import EcomError
 ROLES = ("viewer", "editor", "admin")
 USERNAME_PATTERN = re.compile(r"^[a-z0-9_.-]{2,60}$")
 MIN_PASSWORD_LENGTH = 8
+SESSION_HOURS = 12
 _hasher = PasswordHasher()
 
 
@@ -187,6 +189,44 @@ def current(conn: psycopg.Connection, username: str) -> User | None:
         [username],
     ).fetchone()
     return User(*row) if row else None
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(conn: psycopg.Connection, username: str) -> str:
+    """A new sign-in token for a browser cookie (valid SESSION_HOURS)."""
+    token = secrets.token_urlsafe(32)
+    with conn.transaction():
+        conn.execute("delete from app.sessions where expires_at < now()")
+        conn.execute(
+            "insert into app.sessions (token_sha256, username, expires_at)"
+            " values (%s, %s, now() + make_interval(hours => %s))",
+            [_token_digest(token), username, SESSION_HOURS],
+        )
+    return token
+
+
+def session_user(conn: psycopg.Connection, token: str) -> User | None:
+    """The active account a valid, unexpired token belongs to."""
+    row = conn.execute(
+        """
+        select u.username, u.role, u.is_active
+        from app.sessions as s
+        inner join app.users as u on s.username = u.username
+        where s.token_sha256 = %s and s.expires_at > now() and u.is_active
+        """,
+        [_token_digest(token)],
+    ).fetchone()
+    return User(*row) if row else None
+
+
+def end_session(conn: psycopg.Connection, token: str) -> None:
+    with conn.transaction():
+        conn.execute(
+            "delete from app.sessions where token_sha256 = %s", [_token_digest(token)]
+        )
 
 
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))

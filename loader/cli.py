@@ -35,6 +35,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Manage the database connection and the embedded server.")
 app.add_typer(db_app, name="db")
+users_app = typer.Typer(help="Manage the app's local accounts (viewer, editor, admin).")
+app.add_typer(users_app, name="users")
 console = Console()
 err_console = Console(stderr=True)
 DEBUG = {"on": False}
@@ -122,12 +124,119 @@ def db_env() -> None:
     typer.echo(dbt_env_exports(db.connection_env()))
 
 
+@db_app.command("init")
+def db_init() -> None:
+    """Create the raw tables, the app's schema and the least-privilege roles."""
+    env = db.connection_env()
+    roles = _init_schema(env)
+    console.print(f"schema ready at {db.describe(env)}")
+    if roles:
+        console.print("roles: " + ", ".join(roles))
+    else:
+        console.print(
+            "roles not created: this login may not create roles (CREATEROLE); "
+            "the app will connect as the current user"
+        )
+
+
+def _init_schema(env: dict[str, str]) -> list[str]:
+    """Apply the DDL; the least-privilege roles that exist afterwards."""
+    from loader.load import apply_schema
+
+    with db.connect(env) as conn:
+        apply_schema(conn)
+        return db.app_roles(conn)
+
+
 @db_app.command(
     "psql", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
 )
 def db_psql(ctx: typer.Context) -> None:
     """Open psql on the resolved database (extra arguments go to psql)."""
     raise typer.Exit(db.run_psql(db.connection_env(), list(ctx.args)))
+
+
+# ------------------------------------------------------------------------ users
+
+
+def _read_password(prompt: bool, password_stdin: bool) -> str | None:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if prompt:
+        return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return None
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="Lowercase letters, digits, . _ -")],
+    role: Annotated[
+        str, typer.Option(help="viewer (dashboards), editor (+ editing), admin.")
+    ] = "viewer",
+    prompt: Annotated[
+        bool, typer.Option("--prompt", help="Type the password (hidden, twice).")
+    ] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
+    reset: Annotated[
+        bool,
+        typer.Option(help="Reset the password and role of an existing account."),
+    ] = False,
+) -> None:
+    """Create an account. Without --prompt or --password-stdin a random password
+    is generated and printed once."""
+    from loader import accounts
+
+    password = _read_password(prompt, password_stdin)
+    generated = password is None
+    password = accounts.new_password() if generated else password
+    env = db.connection_env()
+    _init_schema(env)
+    with db.connect(env) as conn:
+        user = accounts.add_user(conn, username, password, role, replace=reset)
+    console.print(f"account {user.username} ({user.role}) ready")
+    if generated:
+        console.print(f"password: {password}  (shown once; not stored in clear)")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List the accounts (never their passwords)."""
+    from loader import accounts
+
+    env = db.connection_env()
+    _init_schema(env)
+    with db.connect(env) as conn:
+        users = accounts.list_users(conn)
+    table = Table("username", "role", "active")
+    for user in users:
+        table.add_row(user.username, user.role, "yes" if user.is_active else "no")
+    console.print(table if users else "no accounts yet (`ecom users add NAME`)")
+
+
+@users_app.command("disable")
+def users_disable(
+    username: Annotated[str, typer.Argument(help="The account to disable.")],
+) -> None:
+    """Disable an account: it can no longer sign in, and open sessions end."""
+    from loader import accounts
+
+    with db.connect(db.connection_env()) as conn:
+        accounts.set_active(conn, username, False)
+    console.print(f"account {username} disabled")
+
+
+@users_app.command("enable")
+def users_enable(
+    username: Annotated[str, typer.Argument(help="The account to enable.")],
+) -> None:
+    """Enable a disabled account again."""
+    from loader import accounts
+
+    with db.connect(db.connection_env()) as conn:
+        accounts.set_active(conn, username, True)
+    console.print(f"account {username} enabled")
 
 
 # ---------------------------------------------------------------------- generate
@@ -397,12 +506,32 @@ def demo(
     console.rule("4/5 predictions")
     _run_predictions(env, seed)
     console.print("forecast, CLV and segments written to schema ml")
+    _demo_admin(env)
     if no_app:
         return
     console.rule("5/5 app")
     from streamlit_app.launch import run
 
     raise typer.Exit(run(env, open_browser=True))
+
+
+def _demo_admin(env: dict[str, str]) -> None:
+    """Create the local admin on the first demo and print its password once."""
+    from loader import accounts
+
+    with db.connect(env) as conn:
+        if accounts.has_admin(conn):
+            console.print(
+                "sign in with your admin account "
+                "(forgot the password? `ecom users add admin --role admin --reset`)"
+            )
+            return
+        password = accounts.new_password()
+        accounts.add_user(conn, "admin", password, "admin")
+    console.print(
+        f"admin account created: username admin, password {password}\n"
+        "(shown once; add more with `ecom users add NAME --role editor`)"
+    )
 
 
 def main() -> None:

@@ -117,6 +117,35 @@ def drop_database(env: dict[str, str], name: str) -> None:
         )
 
 
+APP_ROLE = "ecom_app"
+ROLES = ("ecom_app", "ecom_dbt", "ecom_loader")
+# Passwords for the roles, for servers that ask for one (the embedded one trusts
+# local connections): ECOM_APP_PASSWORD, ECOM_DBT_PASSWORD, ECOM_LOADER_PASSWORD.
+PASSWORD_VARIABLES = {role: f"{role.upper()}_PASSWORD" for role in ROLES}
+
+
+def app_roles(conn: psycopg.Connection) -> list[str]:
+    """The least-privilege roles that exist; sets their passwords from the
+    environment when given (needs CREATEROLE)."""
+    found = [
+        row[0]
+        for row in conn.execute(
+            "select rolname from pg_roles where rolname = any(%s) order by rolname",
+            [list(ROLES)],
+        )
+    ]
+    for role in found:
+        password = os.environ.get(PASSWORD_VARIABLES[role])
+        if password:
+            conn.execute(
+                sql.SQL("alter role {} password {}").format(
+                    sql.Identifier(role), sql.Literal(password)
+                )
+            )
+    conn.commit()
+    return found
+
+
 def stop_embedded(settings: Settings) -> bool:
     """Stop the embedded server; False when it was not running."""
     info = _running_postmaster(settings.pgdata)

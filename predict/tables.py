@@ -228,6 +228,11 @@ def replace_all(
             with cur.copy(statement) as copy:
                 copy.write(_csv(frames[table], columns))
         cur.execute(MODEL_RUNS_DDL)
+        # The app's least-privilege role may read the results (see 002_app_schema).
+        cur.execute(
+            "select app.grant_read_to_app('ml')"
+            " where to_regprocedure('app.grant_read_to_app(text)') is not null"
+        )
         cur.execute(
             "insert into ml.model_runs"
             " (seed, parameters, metrics, timings, seconds, as_of_date)"

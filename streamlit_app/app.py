@@ -20,7 +20,6 @@ if _PROJECT_ROOT not in sys.path:
 import psycopg  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from loader import accounts  # noqa: E402
 from loader.accounts import User  # noqa: E402
 from loader.config import EcomError  # noqa: E402
 from streamlit_app import auth, data, sidebar, ui  # noqa: E402
@@ -121,8 +120,7 @@ def sign_in_page() -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         try:
-            with psycopg.connect(data.conninfo(), autocommit=True) as conn:
-                user = accounts.authenticate(conn, username, password)
+            auth.sign_in_with_password(username, password)
         except EcomError as exc:
             st.error(str(exc), icon=":material/lock:")
             return
@@ -135,36 +133,17 @@ def sign_in_page() -> None:
         except psycopg.Error as exc:
             ui.unreachable(data.WarehouseUnavailable(data.one_line(exc)))
             return
-        auth.sign_in(user)
         st.rerun()
 
 
-def signed_in_user() -> User | None:
-    """The session's account as it is now: a disabled account or a changed
-    role takes effect at the next page view."""
-    user = auth.current_user()
-    if user is None:
-        return None
-    rows = data.run_uncached(
-        "select role, is_active from app.users where username = %(name)s",
-        {"name": user.username},
-    )
-    if rows.empty or not bool(rows.iloc[0]["is_active"]):
-        auth.sign_out()
-        return None
-    if rows.iloc[0]["role"] != user.role:
-        user = User(user.username, str(rows.iloc[0]["role"]))
-        auth.sign_in(user)
-    return user
-
-
 try:
-    user = signed_in_user()
+    user = auth.restore()
 except data.WarehouseUnavailable as exc:
     ui.unreachable(exc)
     st.stop()
 except data.WarehouseError:
     user = None  # no accounts table yet: the sign-in page says what to do
+auth.write_cookie()
 
 if user is None:
     st.navigation([st.Page(sign_in_page, title="Sign in", icon=":material/login:")])

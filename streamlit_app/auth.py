@@ -1,18 +1,33 @@
 """Sign-in and roles in the app.
 
 The signed-in account lives in `st.session_state["user"]` (a loader.accounts.User).
+A browser keeps its sign-in across reloads and new tabs through a cookie holding
+a random token; the database stores only the token's hash (app.sessions).
 Viewers see the dashboards, editors also the editing pages and the refresh,
 admins also the audit trail and the accounts page. Pages call `require()`.
 """
 
 from __future__ import annotations
 
+import psycopg
 import streamlit as st
 
+from loader import accounts
 from loader.accounts import User
+from streamlit_app import data
 
 SESSION_KEY = "user"
+TOKEN_KEY = "session_token"
+COOKIE_KEY = "cookie_to_write"
+COOKIE = "ecom_session"
 RANK = {"viewer": 0, "editor": 1, "admin": 2}
+
+
+def _connect() -> psycopg.Connection:
+    return psycopg.connect(
+        data.conninfo(read_only=False, application_name="ecom-sign-in"),
+        autocommit=True,
+    )
 
 
 def current_user() -> User | None:
@@ -24,8 +39,83 @@ def sign_in(user: User) -> None:
     st.session_state[SESSION_KEY] = user
 
 
+def sign_in_with_password(username: str, password: str) -> User:
+    """Check the password (EcomError when wrong), start a session and ask the
+    browser to keep its cookie."""
+    with _connect() as conn:
+        user = accounts.authenticate(conn, username, password)
+        token = accounts.start_session(conn, user.username)
+    sign_in(user)
+    st.session_state[TOKEN_KEY] = token
+    st.session_state[COOKIE_KEY] = token
+    return user
+
+
 def sign_out() -> None:
+    token = st.session_state.pop(TOKEN_KEY, None)
     st.session_state.pop(SESSION_KEY, None)
+    st.session_state[COOKIE_KEY] = ""
+    if token:
+        try:
+            with _connect() as conn:
+                accounts.end_session(conn, token)
+        except psycopg.Error:
+            pass  # the token expires on its own
+
+
+def restore() -> User | None:
+    """The account of this browser session as it is now: from the session state
+    (re-read, so disabling an account or changing its role takes effect at the
+    next page view) or from the sign-in cookie. Database errors propagate as
+    data.WarehouseError."""
+    user = current_user()
+    if user is None:
+        token = st.context.cookies.get(COOKIE) if st.context.cookies else None
+        if not token:
+            return None
+        rows = data.run_uncached(
+            """
+            select u.username, u.role
+            from app.sessions as s
+            inner join app.users as u on s.username = u.username
+            where s.token_sha256 = encode(sha256(convert_to(%(token)s, 'UTF8')), 'hex')
+              and s.expires_at > now() and u.is_active
+            """,
+            {"token": token},
+        )
+        if rows.empty:
+            return None
+        st.session_state[TOKEN_KEY] = token
+        user = User(str(rows.iloc[0]["username"]), str(rows.iloc[0]["role"]))
+        sign_in(user)
+        return user
+    rows = data.run_uncached(
+        "select role, is_active from app.users where username = %(name)s",
+        {"name": user.username},
+    )
+    if rows.empty or not bool(rows.iloc[0]["is_active"]):
+        sign_out()
+        return None
+    if rows.iloc[0]["role"] != user.role:
+        user = User(user.username, str(rows.iloc[0]["role"]))
+        sign_in(user)
+    return user
+
+
+def write_cookie() -> None:
+    """Set (or clear) the sign-in cookie in the browser, once after a change.
+
+    The token is URL-safe base64 from `secrets`, so it is safe inside the script.
+    """
+    if COOKIE_KEY not in st.session_state:
+        return
+    token = st.session_state.pop(COOKIE_KEY)
+    age = accounts.SESSION_HOURS * 3600 if token else 0
+    st.iframe(
+        "<script>window.parent.document.cookie = "
+        f'"{COOKIE}={token}; path=/; max-age={age}; SameSite=Strict";</script>',
+        height=1,
+    )
 
 
 def allowed(user: User | None, role: str) -> bool:

@@ -3,7 +3,8 @@
 `ecom app` calls `run()`, which blocks until the app exits. Tests and benchmarks
 use `start_background()`, which returns once the app answers its health check.
 The app itself never starts a database server: it receives the resolved libpq
-variables (PGHOST, PGPORT, ...) in its environment.
+variables (PGHOST, PGPORT, ...) in its environment, with PGUSER set to the
+least-privilege role ecom_app (see `database_env`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from loader.config import PROJECT_ROOT, EcomError
-from loader.db import child_env
+from loader.db import APP_ROLE, PASSWORD_VARIABLES, app_roles, child_env, connect
 
 APP_DIR = Path(__file__).resolve().parent
 APP_SCRIPT = APP_DIR / "app.py"
@@ -71,11 +72,44 @@ def app_command(host: str, port: int) -> list[str]:
     ]
 
 
+BUILD_USER_VARIABLE = "ECOM_BUILD_PGUSER"
+BUILD_PASSWORD_VARIABLE = "ECOM_BUILD_PGPASSWORD"
+
+
+def database_env(env: dict[str, str]) -> dict[str, str]:
+    """Prepare the database for the app; the libpq variables it connects with.
+
+    The schema (raw tables, accounts, audit trail, roles) is applied first. When
+    the least-privilege role ecom_app exists, the app connects as it, and the
+    credentials it was started with are kept in ECOM_BUILD_PGUSER /
+    ECOM_BUILD_PGPASSWORD for the "Refresh warehouse" action (dbt needs more
+    than the app's role may do).
+    """
+    from loader.load import apply_schema
+
+    with connect(env) as conn:
+        apply_schema(conn)
+        roles = app_roles(conn)
+    if APP_ROLE not in roles:
+        print(
+            "warning: role ecom_app does not exist (this login may not create "
+            "roles); the app connects as the current user",
+            file=sys.stderr,
+        )
+        return dict(env)
+    return env | {
+        "PGUSER": APP_ROLE,
+        "PGPASSWORD": os.environ.get(PASSWORD_VARIABLES[APP_ROLE], ""),
+        BUILD_USER_VARIABLE: env.get("PGUSER", ""),
+        BUILD_PASSWORD_VARIABLE: env.get("PGPASSWORD", ""),
+    }
+
+
 def app_env(
     env: dict[str, str], dbt_target: Path | str | None = None
 ) -> dict[str, str]:
     """The child environment: libpq variables, dbt target dir, import path."""
-    merged = child_env(env)
+    merged = child_env(database_env(env))
     target = dbt_target or os.environ.get(DBT_TARGET_VARIABLE) or DEFAULT_DBT_TARGET
     merged[DBT_TARGET_VARIABLE] = str(Path(target).resolve())
     python_path = [str(PROJECT_ROOT), *filter(None, [merged.get("PYTHONPATH")])]

@@ -15,9 +15,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import app_account
 from streamlit.testing.v1 import AppTest
 
 from loader import db
+from loader.accounts import User
 from streamlit_app import data, launch, ui
 from streamlit_app.filters import Filters, from_query_params
 
@@ -40,8 +42,15 @@ LIBPQ = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "DATABASE_URL
 # ----------------------------------------------------------------------- helpers
 
 
-def use_database(monkeypatch, env: dict[str, str], target: Path | None = None) -> None:
-    """AppTest runs the app in this process: point this process at `env`."""
+SIGNED_IN: dict[str, User | None] = {"user": None}
+
+
+def use_database(
+    monkeypatch, env: dict[str, str], target: Path | None = None, account: bool = True
+) -> None:
+    """AppTest runs the app in this process: point this process at `env`, signed
+    in as a viewer (an account in that database, unless `account` is False)."""
+    SIGNED_IN["user"] = app_account(env) if account else User("viewer_tester", "viewer")
     for name in LIBPQ:
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
@@ -57,6 +66,7 @@ def sql(env: dict[str, str], statement: str, params=None) -> list[tuple]:
 
 def open_page(page: str, query_params: dict | None = None) -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=120)
+    at.session_state["user"] = SIGNED_IN["user"]
     at.query_params.update(query_params or {})
     at.run()
     if page != "overview":
@@ -457,7 +467,7 @@ def test_database_down_shows_a_message(monkeypatch):
         port = sock.getsockname()[1]
     # the port is closed again: nothing listens there
     env = {"PGHOST": "127.0.0.1", "PGPORT": str(port), "PGUSER": "nobody"}
-    use_database(monkeypatch, env | {"PGDATABASE": "nowhere"})
+    use_database(monkeypatch, env | {"PGDATABASE": "nowhere"}, account=False)
     for page in ("overview", "sales"):
         at = open_page(page)
         assert titles(at) == ["The warehouse database is not reachable"]

@@ -11,9 +11,11 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import app_account
 from streamlit.testing.v1 import AppTest
 
 from loader import db
+from loader.accounts import User
 from predict import run_predictions
 from streamlit_app import data, ui
 
@@ -27,8 +29,15 @@ LIBPQ = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "DATABASE_URL
 # (as in test_app_pages.py)
 
 
-def use_database(monkeypatch, env: dict[str, str], target: Path | None = None) -> None:
-    """AppTest runs the app in this process: point this process at `env`."""
+SIGNED_IN: dict[str, User | None] = {"user": None}
+
+
+def use_database(
+    monkeypatch, env: dict[str, str], target: Path | None = None, account: bool = True
+) -> None:
+    """AppTest runs the app in this process: point this process at `env`, signed
+    in as a viewer (an account in that database, unless `account` is False)."""
+    SIGNED_IN["user"] = app_account(env) if account else User("viewer_tester", "viewer")
     for name in LIBPQ:
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
@@ -44,6 +53,7 @@ def sql(env: dict[str, str], statement: str, params=None) -> list[tuple]:
 
 def open_page(page: str = PAGE) -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=120)
+    at.session_state["user"] = SIGNED_IN["user"]
     at.run()
     if page != "overview":
         at.switch_page(page).run()

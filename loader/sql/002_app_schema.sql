@@ -17,6 +17,15 @@ create table if not exists app.users (
     updated_at timestamptz not null default now()
 );
 
+-- Signed-in browser sessions: the cookie holds a random token, this table only
+-- its SHA-256, so a copy of the table signs nobody in.
+create table if not exists app.sessions (
+    token_sha256 char(64) primary key,
+    username varchar(60) not null references app.users (username),
+    created_at timestamptz not null default now(),
+    expires_at timestamptz not null
+);
+
 -- Every insert, update and delete on the raw tables, written by triggers.
 create table if not exists app.audit_log (
     audit_id bigint generated always as identity primary key,
@@ -146,6 +155,27 @@ begin
 end;
 $$;
 
+-- dbt (on-run-end) and `ecom predict` call this after writing marts / ml: the
+-- app's role may read those schemas, including tables created by later runs.
+create or replace function app.grant_read_to_app(schema_name text) returns void
+language plpgsql as $$
+begin
+    if schema_name not in ('marts', 'ml') then
+        raise exception 'the app reads only marts and ml, not %', schema_name;
+    end if;
+    if exists (select 1 from pg_roles where rolname = 'ecom_app') then
+        execute format('grant usage on schema %I to ecom_app', schema_name);
+        execute format(
+            'grant select on all tables in schema %I to ecom_app', schema_name
+        );
+        execute format(
+            'alter default privileges in schema %I grant select on tables to ecom_app',
+            schema_name
+        );
+    end if;
+end;
+$$;
+
 -- Least-privilege roles. Creating roles needs CREATEROLE: without it the roles
 -- are left out (and `ecom app` connects as the current user, with a warning).
 do $$
@@ -191,9 +221,10 @@ begin
     grant usage on all sequences in schema raw to ecom_app;
     grant select on app.audit_log to ecom_app;
     grant select, insert, update on app.users, app.refresh_runs to ecom_app;
+    grant select, insert, delete on app.sessions to ecom_app;
 
     -- dbt: read raw (sources), build its own schemas.
-    grant usage on schema raw to ecom_dbt;
+    grant usage on schema raw, app to ecom_dbt;
     grant select on all tables in schema raw to ecom_dbt;
 
     -- The loader: write raw and its bookkeeping.
