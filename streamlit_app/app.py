@@ -150,7 +150,7 @@ if user is None:
     sign_in_page()
     st.stop()
 
-page = st.navigation(pages_for(user))
+page = st.navigation(pages_for(user), expanded=True)
 with st.sidebar:
     st.caption(f"Signed in as **{user.username}** ({user.role})")
     if st.button("Sign out", icon=":material/logout:", key="sign_out"):

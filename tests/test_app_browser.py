@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from loader import db
+from loader import accounts, db
 from streamlit_app import launch, ui
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -131,17 +131,30 @@ def app(built_warehouse, tmp_path_factory) -> Iterator[launch.AppServer]:
 
 
 @pytest.fixture(scope="module")
-def browser_page():
+def browser_page(app, built_warehouse):
+    """A browser signed in to the app as an admin (the sign-in cookie keeps it
+    signed in across page loads)."""
     from playwright.sync_api import sync_playwright
 
+    with db.connect(built_warehouse["env"]) as conn:
+        accounts.add_user(conn, "browser", "browser-password", "admin", replace=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
         )
         page = browser.new_page(viewport={"width": WIDTH, "height": 1000})
         page.set_default_timeout(60_000)
+        sign_in(page, app.url, "browser", "browser-password")
         yield page
         browser.close()
+
+
+def sign_in(page, url: str, username: str, password: str) -> None:
+    page.goto(url)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text(f"Signed in as {username}").wait_for()
 
 
 def wait_until_drawn(page, charts: bool) -> None:
