@@ -1,6 +1,11 @@
-"""Placeholder until the page lands."""
+"""Edit sales channels; a channel used by customers or orders cannot be deleted."""
 
-import streamlit as st
+from streamlit_app import auth, crud_ui
 
-st.title("edit_channels")
-st.info("This page is being built.")
+user = auth.require("editor")
+crud_ui.entity_page(
+    "channels",
+    user,
+    "Sales channels (raw.channels): where orders are placed and customers come from.",
+    column_config={"updated_at": crud_ui.WHEN},
+)

@@ -1,6 +1,17 @@
-"""Placeholder until the page lands."""
+"""Edit promotions: codes, discount and validity; a promotion used by orders
+cannot be deleted."""
 
-import streamlit as st
+from streamlit_app import auth, crud_ui
 
-st.title("edit_promotions")
-st.info("This page is being built.")
+user = auth.require("editor")
+crud_ui.entity_page(
+    "promotions",
+    user,
+    "Promotion codes (raw.promotions). Times are in UTC; a promotion runs from its "
+    "start to its end, both included.",
+    column_config={
+        "starts_at": crud_ui.WHEN,
+        "ends_at": crud_ui.WHEN,
+        "updated_at": crud_ui.WHEN,
+    },
+)

@@ -1,6 +1,11 @@
-"""Placeholder until the page lands."""
+"""Edit regions; a region used by customers or orders cannot be deleted."""
 
-import streamlit as st
+from streamlit_app import auth, crud_ui
 
-st.title("edit_regions")
-st.info("This page is being built.")
+user = auth.require("editor")
+crud_ui.entity_page(
+    "regions",
+    user,
+    "Sales regions (raw.regions): where customers live and orders are shipped.",
+    column_config={"updated_at": crud_ui.WHEN},
+)
