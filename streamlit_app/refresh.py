@@ -43,11 +43,10 @@ from loader import db
 from loader.config import PROJECT_ROOT, EcomError
 from loader.dbt_runner import DBT_PROJECT_DIR, dbt_command
 from streamlit_app import data
+from streamlit_app.launch import BUILD_PASSWORD_VARIABLE, BUILD_USER_VARIABLE
 
 SOURCE = "shop"
 FULL_BUILD = "(everything)"
-BUILD_USER_VARIABLE = "ECOM_BUILD_PGUSER"
-BUILD_PASSWORD_VARIABLE = "ECOM_BUILD_PGPASSWORD"
 # pg_try_advisory_lock(0, LOCK_KEY): one refresh per database across processes
 LOCK_KEY = 7_301_105
 OUTPUT_LINES_KEPT = 200
