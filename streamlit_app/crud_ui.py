@@ -369,10 +369,12 @@ def list_section(
     ent: crud.Entity,
     prefix: str | None = None,
     *,
-    extra_filters: Mapping[str, Any] | None = None,
+    extra_filters: Callable[[], Mapping[str, Any]] | None = None,
     column_config: dict | None = None,
     search_help: str = "Words are searched anywhere in the text columns; "
     "digits also find the id.",
+    on_open: Callable[[Any], None] | None = None,
+    on_new: Callable[[], None] | None = None,
 ) -> None:
     """Search, filters, sort and one page of rows, with the total and a picker
     to open a row; the database does the searching, sorting and paging."""
@@ -395,7 +397,9 @@ def list_section(
     page_size = top[3].selectbox(
         "Rows", crud.PAGE_SIZES, index=1, key=k(prefix, "page_size")
     )
-    filters = _filter_widgets(ent, prefix) | dict(extra_filters or {})
+    filters = _filter_widgets(ent, prefix)
+    if extra_filters is not None:
+        filters |= dict(extra_filters())
 
     # back to page 1 whenever the question changes
     signature = repr((search, sorted(filters.items(), key=str), sort, descending))
@@ -450,8 +454,8 @@ def list_section(
             "Open",
             key=k(prefix, "open"),
             icon=":material/edit:",
-            on_click=open_row,
-            args=(ent, prefix, chosen),
+            on_click=on_open or open_row,
+            args=(chosen,) if on_open else (ent, prefix, chosen),
         )
     else:
         pick = st.columns([3, 1, 1], vertical_alignment="bottom")
@@ -459,8 +463,8 @@ def list_section(
         f"New {ent.singular}",
         key=k(prefix, "new"),
         icon=":material/add:",
-        on_click=open_new,
-        args=(ent, prefix),
+        on_click=on_new or open_new,
+        args=() if on_new else (ent, prefix),
     )
 
 
