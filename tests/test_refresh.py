@@ -2,13 +2,13 @@
 
 A small warehouse of its own (the tests edit it) is generated, loaded and built
 once; the app runs as the launcher starts it (the least-privilege role ecom_app,
-the build credentials in ECOM_BUILD_PGUSER / ECOM_BUILD_PGPASSWORD). Edits are
-made as the app makes them (as ecom_app, signed-in user in `ecom.app_user`, ids
-from the app's sequences), then one refresh, started from the page, must bring
-them to the marts: a new order moves the Overview's revenue and order count by
-exactly its own lines' amount and 1, a price change leaves past revenue alone
-while the snapshot keeps both prices, a soft-deleted order leaves the facts. A
-build that fails is reported and recorded as failed.
+the build credentials in ECOM_BUILD_PGUSER / ECOM_BUILD_PGPASSWORD). Edits go
+through the editing pages' API (streamlit_app.crud, as ecom_app), then one
+refresh, started from the page, must bring them to the marts: a new order moves
+the Overview's revenue and order count by exactly its own lines' amount and 1, a
+price change leaves past revenue alone while the snapshot keeps both prices, a
+soft-deleted order leaves the facts. A build that fails is reported and
+recorded as failed.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from loader import db
 from loader.dbt_runner import run_dbt
 from loader.generate import generate
 from loader.load import load_directory
-from streamlit_app import data, launch, refresh, ui
+from streamlit_app import crud, data, launch, refresh, ui
 from streamlit_app.filters import Filters
 
 pytestmark = pytest.mark.slow
@@ -88,57 +88,11 @@ def one(env: dict[str, str], statement: str, params=None) -> tuple:
     return rows[0]
 
 
-def as_app(app_env: dict[str, str], user: str, *statements: tuple[str, dict]) -> list:
-    """Run statements in one transaction as the app does: its database role, the
-    signed-in user recorded by the audit trigger. Returns each first row."""
-    rows = []
-    with db.connect(app_env) as conn, conn.transaction():
-        conn.execute("select set_config('ecom.app_user', %s, true)", [user])
-        for statement, params in statements:
-            cur = conn.execute(statement, params)
-            rows.append(cur.fetchone() if cur.description else None)
-    return rows
-
-
-def create_order(
-    app_env: dict[str, str],
-    user: str,
-    order: dict,
-    lines: list[dict],
-) -> int:
-    """An order and its lines, saved in one transaction with the app's ids."""
-    with db.connect(app_env) as conn, conn.transaction():
-        conn.execute("select set_config('ecom.app_user', %s, true)", [user])
-        (order_id,) = conn.execute(
-            """
-            insert into raw.orders (
-                order_id, customer_id, channel_id, ship_region_id, ordered_at,
-                status, payment_status, payment_method
-            )
-            values (
-                nextval('raw.orders_app_id_seq'), %(customer_id)s, %(channel_id)s,
-                %(ship_region_id)s, %(ordered_at)s, %(status)s, %(payment_status)s,
-                %(payment_method)s
-            )
-            returning order_id
-            """,
-            order,
-        ).fetchone()
-        for line in lines:
-            conn.execute(
-                """
-                insert into raw.order_items (
-                    order_item_id, order_id, product_id, quantity, unit_price,
-                    discount_amount
-                )
-                values (
-                    nextval('raw.order_items_app_id_seq'), %(order_id)s,
-                    %(product_id)s, %(quantity)s, %(unit_price)s, %(discount_amount)s
-                )
-                """,
-                line | {"order_id": order_id},
-            )
-    return order_id
+def edit(entity: str, key: int, values: dict, user) -> dict:
+    """Change a row through the editing pages' API (as the signed-in user)."""
+    row = crud.get_row(entity, key)
+    assert row is not None, (entity, key)
+    return crud.update_row(entity, key, values, row["updated_at"], user)
 
 
 def kpis(start: date, end: date) -> data.Kpis:
@@ -245,15 +199,12 @@ def test_selection_follows_the_edited_tables(warehouse, app_env):
     assert not [b for b in at.button if b.key == "refresh_start"]
 
     # an edit of one promotion selects what promotions feed, and only that
-    as_app(
-        app_env,
-        editor.username,
-        (
-            "update raw.promotions set promo_code = promo_code || 'X'"
-            " where promotion_id = (select min(promotion_id) from raw.promotions)",
-            {},
-        ),
+    (promotion_id, promo_code) = one(
+        warehouse["env"],
+        "select promotion_id, promo_code from raw.promotions"
+        " order by promotion_id limit 1",
     )
+    edit("promotions", promotion_id, {"promo_code": promo_code + "X"}, editor)
     pending = refresh.pending()
     assert pending.tables == ["promotions"]
     assert pending.selectors == ["source:shop.promotions+"]
@@ -304,9 +255,9 @@ def test_refresh_from_the_page(warehouse, app_env, refreshed):
         "select customer_id, channel_id, ship_region_id from marts.fct_orders"
         " where is_sale order by order_id desc limit 1",
     )
-    (other_product, other_price) = one(
+    (other_product,) = one(
         env,
-        "select product_id, list_price from raw.products where product_id != %s"
+        "select product_id from raw.products where product_id != %s"
         " and is_active order by product_id limit 1",
         (product_id,),
     )
@@ -316,25 +267,15 @@ def test_refresh_from_the_page(warehouse, app_env, refreshed):
         " where product_id = %s and order_id != %s",
         (product_id, deleted_order),
     )
+    new_price = (old_price * Decimal("1.25") + 1).quantize(Decimal("0.01"))
     total_before = kpis(first_day, last_day)
     new_day_before = kpis(last_day, last_day)
     deleted_day_before = kpis(deleted_day, deleted_day)
     overview_before = overview_cards(editor, last_day)
 
-    # -- edit as the app: new price, a new order at that price, a soft delete ----
-    new_price = (old_price * Decimal("1.25") + 1).quantize(Decimal("0.01"))
-    as_app(
-        app_env,
-        editor.username,
-        (
-            "update raw.products set list_price = %(price)s"
-            " where product_id = %(product)s",
-            {"price": new_price, "product": product_id},
-        ),
-    )
-    new_order = create_order(
-        app_env,
-        editor.username,
+    # -- edit through the app's API: a new price, a new order, a soft delete ------
+    edit("products", product_id, {"list_price": new_price}, editor)
+    new_order = crud.save_order(
         {
             "customer_id": customer_id,
             "channel_id": channel_id,
@@ -345,28 +286,15 @@ def test_refresh_from_the_page(warehouse, app_env, refreshed):
             "payment_method": "card",
         },
         [
-            {
-                "product_id": product_id,
-                "quantity": 2,
-                "unit_price": new_price,
-                "discount_amount": Decimal("1.50"),
-            },
-            {
-                "product_id": other_product,
-                "quantity": 1,
-                "unit_price": other_price,
-                "discount_amount": Decimal("0"),
-            },
+            # no unit price: the product's (new) list price is filled in
+            {"product_id": product_id, "quantity": 2, "discount_amount": "1.50"},
+            {"product_id": other_product, "quantity": 1},
         ],
+        editor,
     )
-    as_app(
-        app_env,
-        editor.username,
-        (
-            "update raw.orders set deleted_at = now() where order_id = %(order)s",
-            {"order": deleted_order},
-        ),
-    )
+    order = crud.get_row("orders", deleted_order)
+    outcome = crud.delete_row("orders", deleted_order, order["updated_at"], editor)
+    assert outcome.action == "soft_deleted", outcome
     # the order's amount, from its own lines as saved
     (new_amount,) = one(
         env,
@@ -552,15 +480,10 @@ def test_failing_build_is_reported_and_recorded(warehouse, app_env, monkeypatch)
     builder = "ecom_app" if app_env["PGUSER"] == "ecom_app" else "ecom_no_such_role"
     monkeypatch.setenv(launch.BUILD_USER_VARIABLE, builder)
     monkeypatch.setenv(launch.BUILD_PASSWORD_VARIABLE, "")
-    as_app(
-        app_env,
-        editor.username,
-        (
-            "update raw.regions set region_name = region_name || ' (renamed)'"
-            " where region_id = (select min(region_id) from raw.regions)",
-            {},
-        ),
+    region_id, region_name = one(
+        env, "select region_id, region_name from raw.regions order by 1 limit 1"
     )
+    edit("regions", region_id, {"region_name": region_name + " (renamed)"}, editor)
     at = open_refresh_page(editor)
     at.button(key="refresh_start").click().run()
     run_until_done(at)
