@@ -400,25 +400,33 @@ def running_elsewhere() -> str | None:
 # -------------------------------------------------------------------------- run
 
 
-def build_env(environ: dict[str, str] | None = None) -> dict[str, str]:
-    """libpq variables for dbt: this process's database, the build credentials."""
-    environ = dict(os.environ if environ is None else environ)
+def build_env() -> dict[str, str]:
+    """libpq variables for dbt and the predictions: this process's database, with
+    the build credentials when the launcher gave them (ECOM_BUILD_PGUSER empty:
+    the login's default user, as for `ecom build` run without PGUSER)."""
     try:
         env = db.connection_env(start=False)
     except EcomError as exc:
         raise RefreshError(str(exc)) from None
-    user = environ.get(BUILD_USER_VARIABLE)
-    if user:
+    if BUILD_USER_VARIABLE in os.environ:
         env = env | {
-            "PGUSER": user,
-            "PGPASSWORD": environ.get(BUILD_PASSWORD_VARIABLE, ""),
+            "PGUSER": os.environ[BUILD_USER_VARIABLE],
+            "PGPASSWORD": os.environ.get(BUILD_PASSWORD_VARIABLE, ""),
         }
     return env
 
 
-def _process_env(env: dict[str, str], target: Path) -> dict[str, str]:
-    """What loader.dbt_runner.run_dbt gives dbt, without colours."""
+def _child_env(env: dict[str, str]) -> dict[str, str]:
+    """db.child_env, where an empty PGUSER means "none" (each tool's default)."""
     process_env = db.child_env(env)
+    if not process_env.get("PGUSER"):
+        process_env.pop("PGUSER", None)
+    return process_env
+
+
+def dbt_env(env: dict[str, str], target: Path) -> dict[str, str]:
+    """What loader.dbt_runner.run_dbt gives dbt, without colours."""
+    process_env = _child_env(env)
     process_env["DBT_PROFILES_DIR"] = str(DBT_PROJECT_DIR)
     process_env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     process_env["DBT_TARGET_PATH"] = str(target)
@@ -468,7 +476,7 @@ def _build(job: _Job, env: dict[str, str], target: Path) -> None:
     process = subprocess.Popen(
         dbt_command(args),
         cwd=DBT_PROJECT_DIR,
-        env=_process_env(env, target),
+        env=dbt_env(env, target),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -577,7 +585,7 @@ def dbt_error(output: list[str]) -> str:
 
 def run_predictions(env: dict[str, str]) -> tuple[bool, str]:
     """`ecom predict` in a child process with the build credentials."""
-    process_env = db.child_env(env) | {"NO_COLOR": "1", "TERM": "dumb"}
+    process_env = _child_env(env) | {"NO_COLOR": "1", "TERM": "dumb"}
     started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "loader.cli", "predict"],

@@ -187,6 +187,27 @@ def test_progress_and_error_lines_are_read_from_dbt():
     ]
 
 
+def test_dbt_gets_the_build_credentials(monkeypatch):
+    for name in (*LIBPQ, launch.BUILD_USER_VARIABLE, launch.BUILD_PASSWORD_VARIABLE):
+        monkeypatch.delenv(name, raising=False)
+    app = {"PGHOST": "db.example", "PGUSER": "ecom_app", "PGPASSWORD": "app-secret"}
+    for name, value in (app | {"PGDATABASE": "shop"}).items():
+        monkeypatch.setenv(name, value)
+    # no build credentials: the app's own
+    assert refresh.build_env()["PGUSER"] == "ecom_app"
+    monkeypatch.setenv(launch.BUILD_USER_VARIABLE, "builder")
+    monkeypatch.setenv(launch.BUILD_PASSWORD_VARIABLE, "build-secret")
+    env = refresh.dbt_env(refresh.build_env(), Path("target"))
+    assert (env["PGHOST"], env["PGDATABASE"]) == ("db.example", "shop")
+    assert (env["PGUSER"], env["PGPASSWORD"]) == ("builder", "build-secret")
+    assert env["DBT_TARGET_PATH"] == "target"
+    # started without a user name: the login's default, not the app's role
+    monkeypatch.setenv(launch.BUILD_USER_VARIABLE, "")
+    monkeypatch.setenv(launch.BUILD_PASSWORD_VARIABLE, "")
+    env = refresh.dbt_env(refresh.build_env(), Path("target"))
+    assert "PGUSER" not in env and env["PGPASSWORD"] == ""
+
+
 def test_selection_follows_the_edited_tables(warehouse, app_env):
     editor = warehouse["editor"]
     # a bulk load is not an edit: nothing to do yet

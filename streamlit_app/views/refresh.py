@@ -11,6 +11,7 @@ from streamlit_app import auth, refresh, ui
 
 POLL_SECONDS = 1.0
 _NOTICE = "refresh_notice"
+_WHEN = st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss z")
 
 user = auth.require("editor")
 
@@ -97,6 +98,7 @@ def _changes(pending: refresh.Pending) -> None:
             }
         ),
         "pending edits",
+        column_config={"last change": _WHEN},
     )
     st.caption("Will build: " + " ".join(f"`{s}`" for s in pending.selectors))
 
@@ -197,5 +199,10 @@ ui.table(
         }
     ),
     "refresh history",
+    column_config={
+        "started": _WHEN,
+        "finished": _WHEN,
+        "seconds": st.column_config.NumberColumn(format="%.1f"),
+    },
     empty="No refresh yet: the first one starts with the button above.",
 )
