@@ -19,6 +19,18 @@ def dbt_command(args: list[str]) -> list[str]:
     return [*base, *args]
 
 
+def dbt_env(env: dict[str, str], target_path: Path | None = None) -> dict[str, str]:
+    """The environment of a dbt process: the libpq variables of `env`, our
+    profile, and the target folder when given."""
+    process_env = child_env(env)
+    process_env["DBT_PROFILES_DIR"] = str(DBT_PROJECT_DIR)
+    process_env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    if target_path is not None:
+        process_env["DBT_TARGET_PATH"] = str(target_path)
+        process_env["DBT_LOG_PATH"] = str(target_path / "logs")
+    return process_env
+
+
 def run_dbt(
     args: list[str],
     env: dict[str, str],
@@ -27,16 +39,10 @@ def run_dbt(
     capture: bool = False,
 ) -> subprocess.CompletedProcess:
     """Run `dbt <args>` in dbt_project/ with the libpq variables of `env`."""
-    process_env = child_env(env)
-    process_env["DBT_PROFILES_DIR"] = str(DBT_PROJECT_DIR)
-    process_env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    if target_path is not None:
-        process_env["DBT_TARGET_PATH"] = str(target_path)
-        process_env["DBT_LOG_PATH"] = str(target_path / "logs")
     return subprocess.run(
         dbt_command(args),
         cwd=DBT_PROJECT_DIR,
-        env=process_env,
+        env=dbt_env(env, target_path),
         capture_output=capture,
         text=True,
         check=False,

@@ -39,7 +39,7 @@ import pandas as pd
 import psycopg
 from psycopg import errors
 
-from loader import db
+from loader import db, dbt_runner
 from loader.config import PROJECT_ROOT, EcomError
 from loader.dbt_runner import DBT_PROJECT_DIR, dbt_command
 from streamlit_app import data
@@ -425,12 +425,11 @@ def _child_env(env: dict[str, str]) -> dict[str, str]:
 
 
 def dbt_env(env: dict[str, str], target: Path) -> dict[str, str]:
-    """What loader.dbt_runner.run_dbt gives dbt, without colours."""
-    process_env = _child_env(env)
-    process_env["DBT_PROFILES_DIR"] = str(DBT_PROJECT_DIR)
-    process_env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    process_env["DBT_TARGET_PATH"] = str(target)
-    process_env["DBT_LOG_PATH"] = str(target / "logs")
+    """What loader.dbt_runner.run_dbt gives dbt, without colours (the progress is
+    read from its log lines)."""
+    process_env = dbt_runner.dbt_env(env, target)
+    if not process_env.get("PGUSER"):
+        process_env.pop("PGUSER", None)
     process_env["DBT_USE_COLORS"] = "false"
     return process_env
 
