@@ -69,9 +69,12 @@ AUDIT_ACTIONS = ("insert", "update", "delete")
 # --------------------------------------------------------------------------- errors
 
 
-class CrudError(Exception):
+class CrudError(data.WarehouseError):
     """A problem to show on the page: `message` is fixed text (labels and numbers,
-    never data); `detail`, when set, comes from the database: show it as text."""
+    never data); `detail`, when set, comes from the database: show it as text.
+
+    A WarehouseError, so the app's page handler shows one that a page did not
+    catch as a message, never as a traceback."""
 
     def __init__(self, message: str, detail: str | None = None) -> None:
         super().__init__(message)

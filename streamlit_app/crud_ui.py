@@ -17,7 +17,8 @@ crud (labels and numbers).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import wraps
@@ -101,6 +102,22 @@ def action(prefix: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
         return run
 
     return decorate
+
+
+@contextmanager
+def guard() -> Iterator[None]:
+    """Draw part of a page; a problem becomes a message in its place (an
+    unreachable database goes on to the app's full-page message)."""
+    try:
+        yield
+    except crud.Unavailable:
+        raise
+    except crud.CrudError as exc:
+        show_error(exc)
+    except Exception as exc:  # a bug: log it, say it in one line
+        log.exception("editing page failed")
+        st.error("Something went wrong while showing this part of the page.")
+        st.text(f"{type(exc).__name__}: {exc}".splitlines()[0])
 
 
 def show_pending_error(prefix: str) -> None:
@@ -782,13 +799,15 @@ def entity_page(
     if mode(ent.name) == "list":
         show_pending_error(ent.name)
     else:
-        editor(
-            ent,
-            user,
-            suggestions=suggestions() if suggestions else None,
-            extras=extras,
-        )
-    list_section(ent, column_config=column_config)
+        with guard():
+            editor(
+                ent,
+                user,
+                suggestions=suggestions() if suggestions else None,
+                extras=extras,
+            )
+    with guard():
+        list_section(ent, column_config=column_config)
 
 
 MONEY = st.column_config.NumberColumn(format="%.2f")

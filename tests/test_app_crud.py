@@ -864,3 +864,29 @@ def test_hostile_text_is_shown_as_text(env, shop):
     assert "Changed by <b>mallory</b>" in at.text[-1].value
     rendered = markup(at)
     assert "<script>" not in rendered and "mallory" not in rendered
+
+
+# ------------------------------------------------------------------------ states
+
+
+def test_a_failing_query_is_a_message_not_a_traceback(fresh_db, monkeypatch):
+    editor = app_account(fresh_db, "editor")
+    with db.connect(fresh_db) as conn:
+        conn.execute("drop table raw.order_items")
+        conn.commit()
+    for name in LIBPQ:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in fresh_db.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv(data.DBT_TARGET_VARIABLE, str(ROOT / "no-dbt-target"))
+    data.clear_cache()
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.session_state["user"] = editor
+    ok(at.run())
+    ok(at.switch_page(PAGES["orders"]).run())
+    assert texts(at, "title") == ["Edit orders"]
+    assert "Could not read from the database." in texts(at, "error")
+    assert any("order_items" in t for t in texts(at, "text"))
+    # the other pages still work
+    ok(at.switch_page(PAGES["customers"]).run())
+    assert not texts(at, "error")

@@ -457,7 +457,8 @@ crud_ui.show_flash(P)
 if crud_ui.mode(P) == "list":
     crud_ui.show_pending_error(P)
 else:
-    editor()
+    with crud_ui.guard():
+        editor()
 
 
 def _list() -> None:
@@ -480,4 +481,5 @@ def _list() -> None:
     )
 
 
-_list()
+with crud_ui.guard():
+    _list()
