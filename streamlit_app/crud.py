@@ -100,23 +100,23 @@ class Conflict(CrudError):
 
     def __init__(
         self,
-        entity: Entity,
         current: dict[str, Any] | None,
+        entity: Entity | None = None,
         items: list[dict[str, Any]] | None = None,
     ) -> None:
-        self.entity = entity
         self.current = current
+        self.entity = entity
         self.items = items
+        noun = entity.singular if entity is not None else "row"
         if current is None:
             message = (
-                f"This {entity.singular} was deleted by someone else meanwhile; "
-                "nothing was saved."
+                f"This {noun} was deleted by someone else meanwhile; nothing was saved."
             )
         else:
             message = (
-                f"This {entity.singular} was changed by someone else after you "
-                "opened it; nothing was saved. Its current values are shown: "
-                "apply your changes again to them."
+                f"This {noun} was changed by someone else after you opened it; "
+                "nothing was saved. Its current values are shown: apply your changes "
+                "again to them."
             )
         super().__init__(message)
 
@@ -1163,6 +1163,10 @@ def _validate_fields(
         ):
             cleaned[f.name] = current.get(f.name)
             continue
+        if current is not None and f.required and values[f.name] is None:
+            # defaults are for new rows: emptying a field on an edit is an error
+            problems[prefix + f.name] = f"{label_prefix}{f.label}: required"
+            continue
         value, problem = clean_value(f, values.get(f.name))
         if problem:
             problems[prefix + f.name] = f"{label_prefix}{f.label}: {problem}"
@@ -1425,7 +1429,7 @@ def _check_version(
     if expected is None:
         raise ValueError("expected_updated_at: the updated_at seen when opening")
     if current is None or as_utc(current["updated_at"]) != expected:
-        raise Conflict(ent, current)
+        raise Conflict(current, ent)
 
 
 def update_row(
@@ -1442,7 +1446,7 @@ def update_row(
     if ent.name == "orders":
         order, items = get_order(key)
         if order is None:
-            raise Conflict(ent, None)
+            raise Conflict(None, ent)
         if "items" in values:
             items = list(values["items"])
         merged = {**order, **{k: v for k, v in values.items() if k != "items"}}
@@ -1471,7 +1475,7 @@ def update_row(
         with conn.cursor(row_factory=dict_row) as cur:
             row = cur.execute(statement, params).fetchone()
         if row is None:
-            raise Conflict(ent, _select(conn, ent, key))
+            raise Conflict(_select(conn, ent, key), ent)
         return row
 
 
@@ -1580,7 +1584,7 @@ def delete_row(
         with conn.cursor(row_factory=dict_row) as cur:
             row = cur.execute(statement, [key, current["updated_at"]]).fetchone()
         if row is None:
-            raise Conflict(ent, _select(conn, ent, key))
+            raise Conflict(_select(conn, ent, key), ent)
         return DeleteOutcome("deleted", f"The {ent.singular} was deleted.", row)
 
 
@@ -1842,7 +1846,7 @@ def save_order(
             _check_version(ORDERS, current, expected_updated_at)
         except Conflict:
             items_now = _order_items(conn, order_id) if current else None
-            raise Conflict(ORDERS, current, items_now) from None
+            raise Conflict(current, ORDERS, items_now) from None
         if current["deleted_at"] is not None:
             raise Refused("This order is deleted; restore it before changing it.")
         header, lines = _validate_order(order, items, current)
@@ -1851,7 +1855,7 @@ def save_order(
             if line["order_item_id"] is not None and (
                 line["order_item_id"] not in old_lines
             ):
-                raise Conflict(ORDERS, current, list(old_lines.values()))
+                raise Conflict(current, ORDERS, list(old_lines.values()))
         header_changes = {
             k: v for k, v in header.items() if not _same(v, current.get(k))
         }
@@ -1878,7 +1882,7 @@ def save_order(
         )
         params = assignments | {"key": order_id, "expected": current["updated_at"]}
         if conn.execute(statement, params).fetchone() is None:
-            raise Conflict(ORDERS, _select(conn, ORDERS, order_id))
+            raise Conflict(_select(conn, ORDERS, order_id), ORDERS)
         for old_id in old_lines:
             if old_id not in kept:
                 conn.execute(
@@ -1997,7 +2001,7 @@ def _set_order_deleted(
         with conn.cursor(row_factory=dict_row) as cur:
             row = cur.execute(statement, [order_id, current["updated_at"]]).fetchone()
         if row is None:
-            raise Conflict(ORDERS, _select(conn, ORDERS, order_id))
+            raise Conflict(_select(conn, ORDERS, order_id), ORDERS)
     if deleted:
         return DeleteOutcome(
             "soft_deleted",

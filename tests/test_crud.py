@@ -570,6 +570,23 @@ def test_every_missing_required_field_is_named(env):
     assert all(m.endswith(": required") for m in errors.values())
 
 
+def test_emptying_a_required_field_on_an_edit_is_refused(env):
+    row = crud.create_row("customers", valid("customers"), USER)
+    errors = errors_of(
+        lambda: crud.update_row(
+            "customers",
+            row["customer_id"],
+            {"signup_at": None, "segment": None},
+            row["updated_at"],
+            USER,
+        )
+    )
+    assert errors == {
+        "signup_at": "Signed up at: required",
+        "segment": "Segment: required",
+    }
+
+
 def test_values_are_cleaned(env):
     row = crud.create_row(
         "products",
