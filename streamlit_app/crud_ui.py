@@ -419,7 +419,9 @@ def list_section(
         filters |= dict(extra_filters())
 
     # back to page 1 whenever the question changes
-    signature = repr((search, sorted(filters.items(), key=str), sort, descending))
+    signature = repr(
+        (search, sorted(filters.items(), key=str), sort, descending, page_size)
+    )
     page_key = k(prefix, "page")
     if st.session_state.get(k(prefix, "signature")) != signature:
         st.session_state[k(prefix, "signature")] = signature
