@@ -1421,7 +1421,25 @@ def create_row(ent: str | Entity, values: Mapping[str, Any], user: Any) -> dict:
         values=sql.SQL(", ").join(sql.Placeholder(k) for k in cleaned),
     )
     with _writing(user, ent, cleaned) as conn, conn.cursor(row_factory=dict_row) as cur:
+        _check_email_free(conn, ent, cleaned)
         return cur.execute(statement, cleaned).fetchone()
+
+
+def _check_email_free(
+    conn: psycopg.Connection, ent: Entity, values: Mapping[str, Any], key: Any = None
+) -> None:
+    """The warehouse lower-cases emails and keeps them unique: refuse an address
+    that differs from another customer's only in case (the raw unique constraint
+    compares them as typed)."""
+    if ent.name != "customers" or not values.get("email"):
+        return
+    taken = conn.execute(
+        "select 1 from raw.customers"
+        " where lower(email) = lower(%s) and customer_id is distinct from %s limit 1",
+        [values["email"], key],
+    ).fetchone()
+    if taken:
+        raise ValidationError({"email": "Email: already used by another customer"})
 
 
 def _check_version(
@@ -1462,6 +1480,7 @@ def update_row(
         changes = {k: v for k, v in cleaned.items() if not _same(v, current.get(k))}
         if not changes:
             return current
+        _check_email_free(conn, ent, changes, key)
         statement = sql.SQL(
             "update raw.{table} set {assignments} "
             "where {key} = %(key)s and updated_at = %(expected)s returning *"

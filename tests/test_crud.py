@@ -1357,3 +1357,23 @@ def test_writes_work_as_the_least_privilege_role(env, monkeypatch):
         pytest.raises(psycopg.errors.InsufficientPrivilege),
     ):
         conn.execute("delete from raw.orders where order_id = %s", [order_id])
+
+
+def test_email_differing_only_in_case_is_refused(env):
+    """Staging lower-cases emails and tests them unique: the app must not let a
+    case variant in, though the raw constraint compares them as typed."""
+    first = crud.create_row("customers", valid("customers"), USER)
+    variant = first["email"].upper()
+    before = counts(env)
+    errors = errors_of(
+        lambda: crud.create_row(
+            "customers", valid("customers") | {"email": variant}, USER
+        )
+    )
+    assert errors == {"email": "Email: already used by another customer"}
+    # a customer may change the case of their own address
+    changed = crud.update_row(
+        "customers", first["customer_id"], {"email": variant}, first["updated_at"], USER
+    )
+    assert changed["email"] == variant
+    assert counts(env) == before
