@@ -95,8 +95,11 @@ ADMIN = [
     _page("views/audit.py", "Audit trail", "history", url_path="audit"),
     _page("views/accounts.py", "Accounts", "manage_accounts", url_path="accounts"),
 ]
+# Pages on raw and app data: no marts needed, and the dashboards' filters do not
+# apply to them.
+RAW_PAGES = {p.title for p in EDITING + ADMIN}
 # Pages that work without any marts data (they explain themselves, or read raw).
-STANDALONE = {"Data quality", "Predictions"} | {p.title for p in EDITING + ADMIN}
+STANDALONE = {"Data quality", "Predictions"} | RAW_PAGES
 
 
 def pages_for(user: User) -> dict[str, list[st.Page]]:
@@ -166,7 +169,7 @@ except data.WarehouseError as exc:
     ui.page_error(exc)
     st.stop()
 
-if status.state == "ready":
+if status.state == "ready" and page.title not in RAW_PAGES:
     try:
         sidebar.global_filters(data.filter_options())
     except data.WarehouseError as exc:
