@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import psycopg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from psycopg import sql
 
 from loader.config import EcomError
 
@@ -120,31 +121,20 @@ def list_users(conn: psycopg.Connection) -> list[User]:
 
 def set_active(conn: psycopg.Connection, username: str, active: bool) -> User:
     """Disable (or re-enable) an account; its sessions end at their next page."""
-    with conn.transaction():
-        row = conn.execute(
-            """
-            update app.users set is_active = %s, updated_at = now()
-            where username = %s
-            returning username, role, is_active
-            """,
-            [active, username],
-        ).fetchone()
-    if row is None:
-        raise EcomError(f"username: no account named {username!r}")
-    return User(*row)
+    return _update(conn, username, "is_active", active)
 
 
 def set_role(conn: psycopg.Connection, username: str, role: str) -> User:
-    check_role(role)
+    return _update(conn, username, "role", check_role(role))
+
+
+def _update(conn: psycopg.Connection, username: str, column: str, value) -> User:
+    statement = sql.SQL(
+        "update app.users set {} = %s, updated_at = now() where username = %s"
+        " returning username, role, is_active"
+    ).format(sql.Identifier(column))
     with conn.transaction():
-        row = conn.execute(
-            """
-            update app.users set role = %s, updated_at = now()
-            where username = %s
-            returning username, role, is_active
-            """,
-            [role, username],
-        ).fetchone()
+        row = conn.execute(statement, [value, username]).fetchone()
     if row is None:
         raise EcomError(f"username: no account named {username!r}")
     return User(*row)

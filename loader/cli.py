@@ -220,11 +220,7 @@ def users_disable(
     username: Annotated[str, typer.Argument(help="The account to disable.")],
 ) -> None:
     """Disable an account: it can no longer sign in, and open sessions end."""
-    from loader import accounts
-
-    with db.connect(db.connection_env()) as conn:
-        accounts.set_active(conn, username, False)
-    console.print(f"account {username} disabled")
+    _set_active(username, False)
 
 
 @users_app.command("enable")
@@ -232,11 +228,15 @@ def users_enable(
     username: Annotated[str, typer.Argument(help="The account to enable.")],
 ) -> None:
     """Enable a disabled account again."""
+    _set_active(username, True)
+
+
+def _set_active(username: str, active: bool) -> None:
     from loader import accounts
 
     with db.connect(db.connection_env()) as conn:
-        accounts.set_active(conn, username, True)
-    console.print(f"account {username} enabled")
+        accounts.set_active(conn, username, active)
+    console.print(f"account {username} {'enabled' if active else 'disabled'}")
 
 
 # ---------------------------------------------------------------------- generate

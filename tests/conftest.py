@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -42,45 +43,69 @@ def module_db(pg_env) -> Iterator[dict[str, str]]:
     _drop_database(pg_env, env["PGDATABASE"])
 
 
-@pytest.fixture(scope="session")
-def built_warehouse(pg_env, tmp_path_factory) -> Iterator[dict]:
-    """Generated data (scale 0.2, 0.2 % dirty rows) loaded into a fresh database and
-    `dbt build` run.
-
-    Read-only for the tests that use it: a test that edits data makes its own.
-    """
+def build_warehouse(
+    pg_env: dict[str, str],
+    tmp_path_factory,
+    prefix: str,
+    *,
+    scale: float,
+    seed: int,
+    dirty_rate: float = 0.0,
+) -> dict:
+    """Generate data, load it into a new database and `dbt build` it (into a
+    target folder of its own). Drop the database with `db.drop_database`."""
     from loader.dbt_runner import run_dbt
     from loader.generate import generate
     from loader.load import load_directory
 
-    env = _create_database(pg_env, "ecom_wh")
-    data_dir = tmp_path_factory.mktemp("data")
-    manifest = generate(data_dir, scale=0.2, seed=7, dirty_rate=0.002)
+    env = _create_database(pg_env, prefix)
+    data_dir = tmp_path_factory.mktemp(f"{prefix}_data")
+    manifest = generate(data_dir, scale=scale, seed=seed, dirty_rate=dirty_rate)
     load_directory(env, data_dir)
-    target = tmp_path_factory.mktemp("dbt_target")
+    target = tmp_path_factory.mktemp(f"{prefix}_target")
     result = run_dbt(["build"], env, target_path=target, capture=True)
     assert result.returncode == 0, result.stdout[-5000:]
-    yield {
+    return {
         "env": env,
         "data_dir": data_dir,
         "manifest": manifest,
         "target_path": target,
         "build_output": result.stdout,
     }
-    _drop_database(pg_env, env["PGDATABASE"])
 
 
-def app_account(env: dict[str, str], role: str = "viewer"):
-    """An account of the app (`<role>_tester`) in env's database, for AppTest:
-    put it in `at.session_state["user"]` to be signed in."""
-    from loader import accounts
-    from loader.load import apply_schema
+@pytest.fixture(scope="session")
+def built_warehouse(pg_env, tmp_path_factory) -> Iterator[dict]:
+    """Generated data (scale 0.2, 0.2 % dirty rows) loaded into a fresh database and
+    `dbt build` run.
 
-    with db.connect(env) as conn:
-        apply_schema(conn)
-        return accounts.add_user(
-            conn, f"{role}_tester", "tester-password", role, replace=True
-        )
+    Read-only for the tests that use it: a test that edits data makes its own
+    (`build_warehouse`).
+    """
+    warehouse = build_warehouse(
+        pg_env, tmp_path_factory, "ecom_wh", scale=0.2, seed=7, dirty_rate=0.002
+    )
+    yield warehouse
+    _drop_database(pg_env, warehouse["env"]["PGDATABASE"])
+
+
+LIBPQ = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "DATABASE_URL")
+
+
+def point_app_at(monkeypatch, env: dict[str, str], target=None) -> None:
+    """AppTest (and crud, refresh) run in this process: set its libpq variables to
+    env's, without the launcher's build credentials, and the dbt target folder
+    the dashboards read (none by default)."""
+    from streamlit_app import data, launch
+
+    build = (launch.BUILD_USER_VARIABLE, launch.BUILD_PASSWORD_VARIABLE)
+    for name in (*LIBPQ, *build):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    no_target = Path(__file__).resolve().parent.parent / "no-dbt-target"
+    monkeypatch.setenv(data.DBT_TARGET_VARIABLE, str(target or no_target))
+    data.clear_cache()
 
 
 def query(env: dict[str, str], statement: str, params=None) -> list[tuple]:

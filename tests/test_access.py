@@ -7,6 +7,7 @@ import sys
 
 import psycopg
 import pytest
+from conftest import point_app_at
 
 from loader import accounts, db
 from loader.config import EcomError
@@ -284,14 +285,6 @@ def test_marts_are_readable_by_the_app_after_a_build(built_warehouse):
 # ------------------------------------------------------------------ in the app
 
 
-def use_database(monkeypatch, env: dict[str, str]) -> None:
-    for name in ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-
-
 def app_test():
     from streamlit.testing.v1 import AppTest
 
@@ -305,7 +298,7 @@ def sign_in_form(at, username: str, password: str) -> None:
 
 
 def test_sign_in_roles_and_sign_out(schema_db, monkeypatch):
-    use_database(monkeypatch, schema_db)
+    point_app_at(monkeypatch, schema_db)
     with db.connect(schema_db) as conn:
         accounts.add_user(conn, "vera", "viewer-pass", "viewer")
         accounts.add_user(conn, "eddie", "editor-pass", "editor")
@@ -361,7 +354,7 @@ def test_session_tokens(schema_db):
 
 
 def test_admin_manages_accounts_in_the_app(schema_db, monkeypatch):
-    use_database(monkeypatch, schema_db)
+    point_app_at(monkeypatch, schema_db)
     with db.connect(schema_db) as conn:
         admin = accounts.add_user(conn, "ann", "admin-pass", "admin")
     at = app_test()

@@ -226,6 +226,7 @@ def test_sidebar_filter_updates_url_and_figures(app, browser_page, built_warehou
     wait_until_drawn(page, charts=True)
     regions = page.get_by_test_id("stMultiSelect").filter(has_text="Region")
     regions.locator("input").click()
+    page.keyboard.type(region)  # typing opens the list and narrows it
     page.get_by_role("option", name=region, exact=True).click()
     page.keyboard.press("Escape")
     page.wait_for_url(lambda url: "region=" in url)

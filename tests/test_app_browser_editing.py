@@ -10,20 +10,19 @@ test changes data.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import build_warehouse
 from test_app_browser import CHROMIUM, CHROMIUM_ARGS, WIDTH, sign_in
 
 from loader import accounts, db
-from loader.dbt_runner import run_dbt
-from loader.generate import generate
-from loader.load import load_directory
 from streamlit_app import launch, ui
 
+# Shown in lists and selector labels: it must stay text, never become HTML.
+HOSTILE_NAME = 'Hopper <img src=x onerror="window.pwned=1">'
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 pytestmark = [
@@ -38,13 +37,8 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def warehouse(pg_env, tmp_path_factory) -> Iterator[dict]:
-    env = db.create_database(pg_env, f"ecom_edit_{uuid.uuid4().hex[:8]}")
-    data_dir = tmp_path_factory.mktemp("edit_data")
-    generate(data_dir, scale=0.05, seed=11)
-    load_directory(env, data_dir)
-    target = tmp_path_factory.mktemp("edit_target")
-    result = run_dbt(["build"], env, target_path=target, capture=True)
-    assert result.returncode == 0, result.stdout[-3000:]
+    built = build_warehouse(pg_env, tmp_path_factory, "ecom_edit", scale=0.05, seed=11)
+    env, target = built["env"], built["target_path"]
     with db.connect(env) as conn:
         accounts.add_user(conn, "edna", "editor-password", "editor")
     server = launch.start_background(
@@ -85,7 +79,7 @@ def fill(page, label: str, value: str) -> None:
     settled(page)
 
 
-def choose(page, label: str, search_label: str, search: str, option: str) -> None:
+def choose(page, label: str, search_label: str, search: str, option: str) -> str:
     """A search-as-you-type selector: type into its search box, then pick the
     option from the list of matches."""
     fill(page, search_label, search)
@@ -94,20 +88,23 @@ def choose(page, label: str, search_label: str, search: str, option: str) -> Non
     )
     box.first.locator("input").click()
     page.keyboard.type(option)  # typing opens the list and narrows it
-    page.get_by_role("option").filter(has_text=option).first.click()
+    choice = page.get_by_role("option").filter(has_text=option).first
+    label = choice.inner_text()
+    choice.click()
     settled(page)
+    return label
 
 
 def metrics(page) -> dict[str, str]:
-    """The metric cards on the page: label -> value as shown."""
-    return {
-        card.get_by_test_id("stMetricLabel").inner_text().strip(): card.get_by_test_id(
-            "stMetricValue"
-        )
-        .inner_text()
-        .strip()
-        for card in page.get_by_test_id("stMetric").all()
-    }
+    """The metric cards on the page, label -> value as shown, read in one go (the
+    page may be redrawing)."""
+    return page.evaluate(
+        """() => Object.fromEntries(
+            [...document.querySelectorAll('[data-testid="stMetric"]')].map(card => [
+                card.querySelector('[data-testid="stMetricLabel"]').innerText.trim(),
+                card.querySelector('[data-testid="stMetricValue"]').innerText.trim(),
+            ]))"""
+    )
 
 
 def one(env: dict[str, str], statement: str, params=None) -> tuple:
@@ -135,7 +132,7 @@ def test_create_customer_and_order_refresh_and_see_it(warehouse, page):
     page.get_by_role("button", name="New customer").click()
     settled(page)
     fill(page, "First name", "Grace")
-    fill(page, "Last name", "Hopper")
+    fill(page, "Last name", HOSTILE_NAME)
     fill(page, "Email", email)
     fill(page, "Country code", "US")
     choose(page, "Region", "Search region", region, region)
@@ -153,7 +150,10 @@ def test_create_customer_and_order_refresh_and_see_it(warehouse, page):
     settled(page)
     page.get_by_role("button", name="New order").click()
     settled(page)
-    choose(page, "Customer", "Search customer", email, "Grace Hopper")
+    shown = choose(page, "Customer", "Search customer", email, "Grace Hopper")
+    # the name shows in the customer selector as text, never run as HTML
+    assert HOSTILE_NAME in shown
+    assert page.evaluate("() => window.pwned") is None
     choose(page, "Channel", "Search channel", channel, channel)
     choose(page, "Ship to region", "Search ship to region", region, region)
     choose(page, "Product", "Search product", sku, sku)
@@ -167,6 +167,7 @@ def test_create_customer_and_order_refresh_and_see_it(warehouse, page):
     page.get_by_role("button", name="Create").click()
     settled(page)
     page.get_by_text(re.compile(r"Created order #\d+")).wait_for()
+    assert page.evaluate("() => window.pwned") is None
     order_id, ordered_at, lines = one(
         env,
         "select o.order_id, o.ordered_at::date, count(i.*)"

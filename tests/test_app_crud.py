@@ -12,18 +12,17 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import app_account
+from conftest import app_account, point_app_at
 from psycopg import sql
 from streamlit.testing.v1 import AppTest
 
 from loader import db
 from loader.generate import generate
 from loader.load import load_directory
-from streamlit_app import crud, data
+from streamlit_app import crud
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "streamlit_app" / "app.py"
-LIBPQ = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "DATABASE_URL")
 PAGES = {
     "customers": "views/edit_customers.py",
     "products": "views/edit_products.py",
@@ -59,12 +58,7 @@ def shop(module_db, tmp_path_factory) -> dict:
 @pytest.fixture
 def env(shop, monkeypatch) -> dict[str, str]:
     """AppTest runs the app in this process: point the process at the shop."""
-    for name in LIBPQ:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in shop["env"].items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv(data.DBT_TARGET_VARIABLE, str(ROOT / "no-dbt-target"))
-    data.clear_cache()
+    point_app_at(monkeypatch, shop["env"])
     return shop["env"]
 
 
@@ -874,12 +868,7 @@ def test_a_failing_query_is_a_message_not_a_traceback(fresh_db, monkeypatch):
     with db.connect(fresh_db) as conn:
         conn.execute("drop table raw.order_items")
         conn.commit()
-    for name in LIBPQ:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in fresh_db.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv(data.DBT_TARGET_VARIABLE, str(ROOT / "no-dbt-target"))
-    data.clear_cache()
+    point_app_at(monkeypatch, fresh_db)
     at = AppTest.from_file(str(APP), default_timeout=120)
     at.session_state["user"] = editor
     ok(at.run())

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import app_account
+from conftest import app_account, point_app_at
 from streamlit.testing.v1 import AppTest
 
 from loader import db
@@ -36,7 +36,6 @@ PAGES = {
     "quality": "views/quality.py",
     "predictions": "views/predictions.py",
 }
-LIBPQ = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "DATABASE_URL")
 
 
 # ----------------------------------------------------------------------- helpers
@@ -51,12 +50,7 @@ def use_database(
     """AppTest runs the app in this process: point this process at `env`, signed
     in as a viewer (an account in that database, unless `account` is False)."""
     SIGNED_IN["user"] = app_account(env) if account else User("viewer_tester", "viewer")
-    for name in LIBPQ:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv(data.DBT_TARGET_VARIABLE, str(target or ROOT / "no-dbt-target"))
-    data.clear_cache()
+    point_app_at(monkeypatch, env, target)
 
 
 def sql(env: dict[str, str], statement: str, params=None) -> list[tuple]:

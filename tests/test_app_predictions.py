@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import app_account
+from conftest import app_account, point_app_at
 from streamlit.testing.v1 import AppTest
 
 from loader import db
@@ -22,7 +22,6 @@ from streamlit_app import data, ui
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "streamlit_app" / "app.py"
 PAGE = "views/predictions.py"
-LIBPQ = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "DATABASE_URL")
 
 
 # ----------------------------------------------------------------------- helpers
@@ -38,12 +37,7 @@ def use_database(
     """AppTest runs the app in this process: point this process at `env`, signed
     in as a viewer (an account in that database, unless `account` is False)."""
     SIGNED_IN["user"] = app_account(env) if account else User("viewer_tester", "viewer")
-    for name in LIBPQ:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv(data.DBT_TARGET_VARIABLE, str(target or ROOT / "no-dbt-target"))
-    data.clear_cache()
+    point_app_at(monkeypatch, env, target)
 
 
 def sql(env: dict[str, str], statement: str, params=None) -> list[tuple]:

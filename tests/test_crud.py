@@ -19,6 +19,7 @@ from decimal import Decimal
 
 import psycopg
 import pytest
+from conftest import point_app_at
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
@@ -27,7 +28,6 @@ from loader.generate import generate
 from loader.load import TABLES, apply_schema, load_directory
 from streamlit_app import crud
 
-LIBPQ = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "DATABASE_URL")
 USER = "alice"
 _serial = itertools.count(1)
 
@@ -37,10 +37,7 @@ _serial = itertools.count(1)
 
 def point_at(monkeypatch, env: dict[str, str]) -> None:
     """crud connects with this process's libpq variables: point them at env."""
-    for name in LIBPQ:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
+    point_app_at(monkeypatch, env)
 
 
 def sql_rows(env: dict[str, str], statement, params=None) -> list[tuple]:

@@ -14,7 +14,6 @@ recorded as failed.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from datetime import time as day_time
@@ -22,13 +21,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import app_account
+from conftest import LIBPQ, app_account, build_warehouse, point_app_at
 from streamlit.testing.v1 import AppTest
 
 from loader import db
-from loader.dbt_runner import run_dbt
-from loader.generate import generate
-from loader.load import load_directory
 from streamlit_app import crud, data, launch, refresh, ui
 from streamlit_app.filters import Filters
 
@@ -37,7 +33,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "streamlit_app" / "app.py"
 REFRESH_PAGE = "views/refresh.py"
-LIBPQ = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "DATABASE_URL")
+
 BUILD_TIMEOUT_SECONDS = 600
 
 
@@ -47,13 +43,10 @@ BUILD_TIMEOUT_SECONDS = 600
 @pytest.fixture(scope="module")
 def warehouse(pg_env, tmp_path_factory) -> Iterator[dict]:
     """Scale 0.05 generated, loaded and built into a database of this module."""
-    env = db.create_database(pg_env, f"ecom_refresh_{uuid.uuid4().hex[:10]}")
-    data_dir = tmp_path_factory.mktemp("refresh_data")
-    generate(data_dir, scale=0.05, seed=11)
-    load_directory(env, data_dir)
-    target = tmp_path_factory.mktemp("refresh_target")
-    result = run_dbt(["build"], env, target_path=target, capture=True)
-    assert result.returncode == 0, result.stdout[-5000:]
+    built = build_warehouse(
+        pg_env, tmp_path_factory, "ecom_refresh", scale=0.05, seed=11
+    )
+    env, target = built["env"], built["target_path"]
     editor = app_account(env, "editor")
     yield {"env": env, "target": target, "editor": editor}
     refresh.wait(BUILD_TIMEOUT_SECONDS)
@@ -65,12 +58,7 @@ def app_env(warehouse, monkeypatch) -> dict[str, str]:
     """Point this process (AppTest runs the app in it) at the warehouse, with the
     environment the launcher gives the app."""
     env = launch.database_env(warehouse["env"])
-    for name in (*LIBPQ, launch.BUILD_USER_VARIABLE, launch.BUILD_PASSWORD_VARIABLE):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv(data.DBT_TARGET_VARIABLE, str(warehouse["target"]))
-    data.clear_cache()
+    point_app_at(monkeypatch, env, warehouse["target"])
     return env
 
 
