@@ -89,6 +89,19 @@ def built_warehouse(pg_env, tmp_path_factory) -> Iterator[dict]:
     _drop_database(pg_env, warehouse["env"]["PGDATABASE"])
 
 
+def app_account(env: dict[str, str], role: str = "viewer"):
+    """An account of the app (`<role>_tester`) in env's database, for AppTest:
+    put it in `at.session_state["user"]` to be signed in."""
+    from loader import accounts
+    from loader.load import apply_schema
+
+    with db.connect(env) as conn:
+        apply_schema(conn)
+        return accounts.add_user(
+            conn, f"{role}_tester", "tester-password", role, replace=True
+        )
+
+
 LIBPQ = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "DATABASE_URL")
 
 
