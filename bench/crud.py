@@ -62,6 +62,9 @@ def operations(env: dict[str, str]) -> dict[str, Callable[[], object]]:
             "select product_id, list_price from raw.products where is_active"
             " order by product_id limit 1"
         ).fetchone()
+        (order_id,) = conn.execute(
+            "select order_id from raw.orders order by order_id desc limit 1"
+        ).fetchone()
         channel_id, region_id = conn.execute(
             "select (select min(channel_id) from raw.channels),"
             " (select min(region_id) from raw.regions)"
@@ -103,9 +106,7 @@ def operations(env: dict[str, str]) -> dict[str, Callable[[], object]]:
         "orders: first page (newest first)": lambda: crud.list_rows("orders"),
         "orders: search by customer email": lambda: crud.list_rows("orders", email),
         "orders: page 20": lambda: crud.list_rows("orders", page=20),
-        "orders: open with its lines": lambda: crud.get_order(
-            crud.list_rows("orders", page_size=10)[0].iloc[0]["order_id"]
-        ),
+        "orders: open with its lines": lambda: crud.get_order(order_id),
         "save a customer edit": edit_customer,
         "create an order with one line": lambda: crud.save_order(order, lines, USER),
     }
