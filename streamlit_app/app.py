@@ -115,6 +115,13 @@ def pages_for(user: User) -> dict[str, list[st.Page]]:
 def sign_in_page() -> None:
     st.title("Sign in")
     st.caption("E-commerce warehouse: dashboards and editing for local accounts.")
+    if not auth.accounts_exist():
+        st.info(
+            "No accounts exist yet. Create one with "
+            "`ecom users add NAME --role admin` (it prints the password once), "
+            "or run `ecom demo`.",
+            icon=":material/person_add:",
+        )
     with st.form("sign_in"):
         username = st.text_input("Username", autocomplete="username")
         password = st.text_input(

@@ -118,6 +118,16 @@ def write_cookie() -> None:
     )
 
 
+def accounts_exist() -> bool:
+    """Whether any account exists (True when that cannot be told: the form then
+    says what is wrong)."""
+    try:
+        rows = data.run_uncached("select exists (select 1 from app.users) as found")
+    except data.WarehouseError:
+        return True
+    return bool(rows.iloc[0]["found"])
+
+
 def allowed(user: User | None, role: str) -> bool:
     return user is not None and user.is_active and RANK[user.role] >= RANK[role]
 

@@ -90,6 +90,11 @@ def database_env(env: dict[str, str]) -> dict[str, str]:
     with connect(env) as conn:
         apply_schema(conn)
         roles = app_roles(conn)
+        if not conn.execute("select exists (select 1 from app.users)").fetchone()[0]:
+            print(
+                "no accounts yet: create one with `ecom users add NAME --role admin`",
+                file=sys.stderr,
+            )
     if APP_ROLE not in roles:
         print(
             "warning: role ecom_app does not exist (this login may not create "

@@ -305,6 +305,7 @@ def test_sign_in_roles_and_sign_out(schema_db, monkeypatch):
 
     at = app_test().run()
     assert [t.value for t in at.title] == ["Sign in"]
+    assert not at.info  # accounts exist: no hint how to create one
     sign_in_form(at, "vera", "not her password")
     assert [e.value for e in at.error] == ["unknown username or wrong password"]
     assert "user" not in at.session_state
@@ -336,6 +337,15 @@ def test_sign_in_roles_and_sign_out(schema_db, monkeypatch):
         assert conn.execute(
             "select count(*) from app.sessions where username = 'eddie'"
         ).fetchone() == (0,)
+
+
+def test_sign_in_page_says_how_to_create_the_first_account(schema_db, monkeypatch):
+    point_app_at(monkeypatch, schema_db)
+    at = app_test().run()
+    assert [t.value for t in at.title] == ["Sign in"]
+    assert "ecom users add NAME --role admin" in at.info[0].value
+    sign_in_form(at, "anyone", "any password")
+    assert [e.value for e in at.error] == ["unknown username or wrong password"]
 
 
 def test_session_tokens(schema_db):
