@@ -102,6 +102,17 @@ def app_account(env: dict[str, str], role: str = "viewer"):
         )
 
 
+def signed_in_viewer(monkeypatch, env: dict[str, str], target=None, account=True):
+    """Point the app at env (see point_app_at) and return a viewer to sign in
+    with: an account in env's database, or, when `account` is False (the
+    database cannot be reached), a viewer that exists nowhere."""
+    from loader.accounts import User
+
+    user = app_account(env) if account else User("viewer_tester", "viewer")
+    point_app_at(monkeypatch, env, target)
+    return user
+
+
 LIBPQ = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "DATABASE_URL")
 
 

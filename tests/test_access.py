@@ -11,18 +11,9 @@ from conftest import point_app_at
 
 from loader import accounts, db
 from loader.config import EcomError
+from loader.load import TABLES as RAW_TABLES
 from loader.load import apply_schema
 from streamlit_app import launch
-
-RAW_TABLES = (
-    "regions",
-    "channels",
-    "customers",
-    "products",
-    "promotions",
-    "orders",
-    "order_items",
-)
 
 
 def ecom(

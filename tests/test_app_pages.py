@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import app_account, point_app_at
+from conftest import signed_in_viewer
 from streamlit.testing.v1 import AppTest
 
 from loader import db
@@ -49,8 +49,7 @@ def use_database(
 ) -> None:
     """AppTest runs the app in this process: point this process at `env`, signed
     in as a viewer (an account in that database, unless `account` is False)."""
-    SIGNED_IN["user"] = app_account(env) if account else User("viewer_tester", "viewer")
-    point_app_at(monkeypatch, env, target)
+    SIGNED_IN["user"] = signed_in_viewer(monkeypatch, env, target, account)
 
 
 def sql(env: dict[str, str], statement: str, params=None) -> list[tuple]:
