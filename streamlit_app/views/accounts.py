@@ -34,7 +34,8 @@ def _run(action, *args):
     except EcomError as exc:
         st.error(str(exc))
     except psycopg.Error as exc:
-        st.error(f"The database refused the change: {data.one_line(exc)}")
+        st.error("The database refused the change:")
+        st.text(data.one_line(exc))  # the database's words, shown as plain text
     return None
 
 
