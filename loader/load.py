@@ -56,7 +56,19 @@ ProgressCallback = Callable[[str, int, int], None]
 
 
 def apply_schema(conn: psycopg.Connection) -> None:
-    """Create the raw schema and tables (idempotent: create ... if not exists)."""
+    """Create the raw schema and tables (idempotent: create ... if not exists).
+
+    A login that may not create objects in the database (the loader's own role,
+    ecom_loader) finds the schema made by its owner (`ecom db init`) and leaves
+    it as it is.
+    """
+    may_create, exists = conn.execute(
+        "select has_database_privilege(current_database(), 'CREATE'),"
+        " to_regclass('raw.order_items') is not null"
+        " and to_regnamespace('app') is not null"
+    ).fetchone()
+    if exists and not may_create:
+        return
     with conn.transaction():
         # Serialise concurrent first runs: DDL on the same objects would deadlock.
         conn.execute("select pg_advisory_xact_lock(hashtext('ecom.raw_schema'))")
@@ -332,8 +344,10 @@ def _drop_secondary_indexes(cur: psycopg.Cursor, spec: TableSpec) -> list[str]:
         """
         select i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
         from pg_index i
+        join pg_class t on t.oid = i.indrelid
         where i.indrelid = %s::regclass
           and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid)
+          and pg_has_role(t.relowner, 'USAGE')  -- only the owner may drop them
         """,
         [f"raw.{spec.name}"],
     ).fetchall()

@@ -372,3 +372,45 @@ def test_admin_manages_accounts_in_the_app(schema_db, monkeypatch):
     assert len(shown) == 1
     with db.connect(schema_db) as conn:
         assert accounts.authenticate(conn, "new.editor", shown[0]).role == "editor"
+
+
+def test_loader_and_dbt_do_their_jobs_as_their_own_roles(fresh_db, tmp_path):
+    """`ecom db init` as the owner; then the loader as ecom_loader (dirty rows
+    included) and dbt as ecom_dbt; the app's role reads the result."""
+    from loader.dbt_runner import run_dbt
+    from loader.generate import generate
+    from loader.load import load_directory
+
+    with db.connect(fresh_db) as conn:
+        apply_schema(conn)
+    data_dir = tmp_path / "data"
+    manifest = generate(data_dir, scale=0.02, seed=5, dirty_rate=0.01)
+    results = load_directory(fresh_db | {"PGUSER": "ecom_loader"}, data_dir)
+    loaded = {table: 0 for table in RAW_TABLES}
+    for result in results:
+        loaded[result.table] += result.rows_loaded
+    with db.connect(fresh_db) as conn:
+        for table in RAW_TABLES:
+            count = conn.execute(f"select count(*) from raw.{table}").fetchone()[0]
+            assert count == loaded[table] > 0, table
+        rejected = conn.execute("select count(*) from raw.load_rejects").fetchone()[0]
+        assert rejected == len(manifest["injected"])
+        # a bulk load is not an edit
+        assert conn.execute("select count(*) from app.audit_log").fetchone() == (0,)
+
+    built = run_dbt(
+        ["build"],
+        fresh_db | {"PGUSER": "ecom_dbt"},
+        target_path=tmp_path / "target",
+        capture=True,
+    )
+    assert built.returncode == 0, built.stdout[-3000:]
+    with as_role(fresh_db, "ecom_app") as conn:
+        orders = conn.execute("select count(*) from marts.fct_orders").fetchone()[0]
+        assert orders > 0
+    with db.connect(fresh_db) as conn:
+        owner = conn.execute(
+            "select tableowner from pg_tables"
+            " where schemaname = 'marts' and tablename = 'fct_orders'"
+        ).fetchone()
+    assert owner == ("ecom_dbt",)
