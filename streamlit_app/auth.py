@@ -73,33 +73,18 @@ def restore() -> User | None:
         token = st.context.cookies.get(COOKIE) if st.context.cookies else None
         if not token:
             return None
-        rows = data.run_uncached(
-            """
-            select u.username, u.role
-            from app.sessions as s
-            inner join app.users as u on s.username = u.username
-            where s.token_sha256 = encode(sha256(convert_to(%(token)s, 'UTF8')), 'hex')
-              and s.expires_at > now() and u.is_active
-            """,
-            {"token": token},
-        )
-        if rows.empty:
-            return None
-        st.session_state[TOKEN_KEY] = token
-        user = User(str(rows.iloc[0]["username"]), str(rows.iloc[0]["role"]))
-        sign_in(user)
+        user = data.with_connection(lambda conn: accounts.session_user(conn, token))
+        if user is not None:
+            st.session_state[TOKEN_KEY] = token
+            sign_in(user)
         return user
-    rows = data.run_uncached(
-        "select role, is_active from app.users where username = %(name)s",
-        {"name": user.username},
-    )
-    if rows.empty or not bool(rows.iloc[0]["is_active"]):
+    now = data.with_connection(lambda conn: accounts.current(conn, user.username))
+    if now is None or not now.is_active:
         sign_out()
         return None
-    if rows.iloc[0]["role"] != user.role:
-        user = User(user.username, str(rows.iloc[0]["role"]))
-        sign_in(user)
-    return user
+    if now != user:
+        sign_in(now)
+    return now
 
 
 def write_cookie() -> None:

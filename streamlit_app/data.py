@@ -178,13 +178,27 @@ def one_line(exc: BaseException) -> str:
 
 
 def _execute(dsn: str, statement: str, params: dict[str, Any]) -> pd.DataFrame:
-    """Run one statement; map database errors to WarehouseErrors."""
+    """Run one statement into a DataFrame; map database errors to WarehouseErrors."""
+
+    def frame(conn: psycopg.Connection) -> pd.DataFrame:
+        cur = conn.execute(statement, params)
+        columns = [d.name for d in cur.description or []]
+        return pd.DataFrame(cur.fetchall(), columns=columns)
+
+    return _with_connection(dsn, frame)
+
+
+def with_connection(call: Callable[[psycopg.Connection], Any]) -> Any:
+    """call(conn) on a pooled read-only connection, uncached; database errors
+    become WarehouseErrors as for the dashboards' queries."""
+    return _with_connection(conninfo(), call)
+
+
+def _with_connection(dsn: str, call: Callable[[psycopg.Connection], Any]) -> Any:
     for attempt in (1, 2):
         try:
             with _pool.connection(dsn, fresh=attempt == 2) as conn:
-                cur = conn.execute(statement, params)
-                columns = [d.name for d in cur.description or []]
-                return pd.DataFrame(cur.fetchall(), columns=columns)
+                return call(conn)
         except (errors.UndefinedTable, errors.InvalidSchemaName) as exc:
             raise MartMissing(_missing_relation(exc)) from None
         except errors.UndefinedColumn as exc:
