@@ -379,6 +379,13 @@ def build(
     full_refresh: Annotated[
         bool, typer.Option(help="Rebuild incremental models.")
     ] = False,
+    test_all_rows: Annotated[
+        bool,
+        typer.Option(
+            help="Tests read every row, not only the rows the incremental models"
+            " wrote in their latest build."
+        ),
+    ] = False,
 ) -> None:
     """Run `dbt build` (seeds, models, snapshots, tests) on the resolved database."""
     from loader.dbt_runner import run_dbt
@@ -388,6 +395,8 @@ def build(
         args += ["--select", select]
     if full_refresh:
         args.append("--full-refresh")
+    if test_all_rows:
+        args += ["--vars", "{test_all_rows: true}"]
     result = run_dbt(args, db.connection_env())
     if result.returncode != 0:
         raise EcomError(

@@ -1,11 +1,12 @@
 -- no fact row without its dimension row: every foreign key of both facts finds
--- its dimension (nullable promotion_id only when set)
+-- its dimension (nullable promotion_id only when set). Reads the fact rows of
+-- their latest build (see def_test_scope).
 with orders as (
-    select * from {{ ref('fct_orders') }}
+    select * from {{ latest_build_rows(ref('fct_orders')) }} as written_orders
 ),
 
 order_items as (
-    select * from {{ ref('fct_order_items') }}
+    select * from {{ latest_build_rows(ref('fct_order_items')) }} as written_lines
 ),
 
 customers as (

@@ -2,8 +2,10 @@
 -- (or the earliest version for orders placed before it was first recorded), read
 -- independently here from the snapshot. One pass over the fact: each line looks
 -- up its expected version and fails when there is none or its cost differs.
+-- Reads the lines of the fact's latest build (see def_test_scope): a line's
+-- version does not change once written, since the snapshot only closes versions.
 with order_items as (
-    select * from {{ ref('fct_order_items') }}
+    select * from {{ latest_build_rows(ref('fct_order_items')) }} as written_lines
 ),
 
 product_versions as (

@@ -1,12 +1,24 @@
 -- fct_orders totals equal the sum of its lines in fct_order_items, each line
 -- carries the same order attributes as its order, and no line lacks its order.
 -- One pass over each fact: the line totals are full-outer-joined to the orders.
-with orders as (
+-- Reads the orders either fact wrote in its latest build (see def_test_scope):
+-- an order and its lines can only disagree where one of them was rewritten.
+with scope as (
+    select written_orders.order_id
+    from {{ latest_build_rows(ref('fct_orders')) }} as written_orders
+    union
+    select written_lines.order_id
+    from {{ latest_build_rows(ref('fct_order_items')) }} as written_lines
+),
+
+orders as (
     select * from {{ ref('fct_orders') }}
+    where order_id in (select scope.order_id from scope)
 ),
 
 order_items as (
     select * from {{ ref('fct_order_items') }}
+    where order_id in (select scope.order_id from scope)
 ),
 
 line_totals as (

@@ -1,0 +1,138 @@
+"""What the dbt tests read (doc block def_test_scope), on a real build.
+
+- The contracted marts enforce their not-null columns and value ranges as
+  database constraints: a row that breaks one cannot be written at all.
+- On an incremental model the row-by-row tests and the line-by-line singular tests
+  read the rows of the model's latest build: a broken row written by that build
+  fails them, a row kept from an earlier build is not re-read, and
+  `test_all_rows` makes every test read every row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from conftest import _drop_database, build_warehouse, query
+
+from loader import db
+from loader.dbt_runner import run_dbt
+
+pytestmark = pytest.mark.slow
+
+CHANNEL_TEST = "fct_orders,test_name:relationships"
+MISSING_CHANNEL = 9999
+
+
+@pytest.fixture(scope="module")
+def warehouse(pg_env, tmp_path_factory) -> Iterator[dict]:
+    built = build_warehouse(pg_env, tmp_path_factory, "ecom_scope", scale=0.05, seed=3)
+    yield built
+    _drop_database(pg_env, built["env"]["PGDATABASE"])
+
+
+def _execute(env: dict[str, str], statement: str, params=None) -> None:
+    with db.connect(env) as conn:
+        conn.execute(statement, params)
+
+
+def _dbt_test(warehouse: dict, select: str, *extra: str):
+    return run_dbt(
+        ["test", "--select", select, *extra],
+        warehouse["env"],
+        target_path=warehouse["target_path"],
+        capture=True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("statement", "error"),
+    [
+        (
+            "update marts.fct_orders set customer_order_number = 0"
+            " where customer_order_number is not null",
+            psycopg.errors.CheckViolation,
+        ),
+        (
+            "update marts.fct_orders set net_revenue = null",
+            psycopg.errors.NotNullViolation,
+        ),
+        (
+            "update marts.rpt_sales_daily set revenue = -1",
+            psycopg.errors.CheckViolation,
+        ),
+        ("update marts.dim_date set month = 13", psycopg.errors.CheckViolation),
+        (
+            "update marts.rpt_basket_rules set confidence = 1.5",
+            psycopg.errors.CheckViolation,
+        ),
+    ],
+)
+def test_contracted_marts_refuse_rows_that_break_a_rule(warehouse, statement, error):
+    with pytest.raises(error):
+        _execute(warehouse["env"], statement)
+
+
+def test_row_tests_read_the_latest_build_of_an_incremental_model(warehouse):
+    env = warehouse["env"]
+    oldest, newest = query(
+        env, "select min(order_id), max(order_id) from marts.fct_orders"
+    )[0]
+    (channel,) = query(
+        env, "select channel_id from marts.fct_orders where order_id = %s", (oldest,)
+    )[0]
+    # a broken row kept from an earlier build
+    _execute(
+        env,
+        "update marts.fct_orders set channel_id = %s,"
+        " refreshed_at = refreshed_at - interval '1 day' where order_id = %s",
+        (MISSING_CHANNEL, oldest),
+    )
+    try:
+        kept = _dbt_test(warehouse, CHANNEL_TEST)
+        assert kept.returncode == 0, kept.stdout[-3000:]
+        everything = _dbt_test(
+            warehouse, CHANNEL_TEST, "--vars", "{test_all_rows: true}"
+        )
+        assert everything.returncode != 0
+        assert "relationships_fct_orders_channel_id" in everything.stdout
+
+        # the same break in a row of the latest build
+        _execute(
+            env,
+            "update marts.fct_orders set channel_id = %s where order_id = %s",
+            (MISSING_CHANNEL, newest),
+        )
+        latest = _dbt_test(warehouse, CHANNEL_TEST)
+        assert latest.returncode != 0
+        assert "relationships_fct_orders_channel_id" in latest.stdout
+    finally:
+        _execute(
+            env,
+            "update marts.fct_orders set channel_id = %s where order_id in (%s, %s)",
+            (channel, oldest, newest),
+        )
+    assert _dbt_test(warehouse, CHANNEL_TEST).returncode == 0
+
+
+def test_line_by_line_singular_tests_read_the_latest_build(warehouse):
+    env = warehouse["env"]
+    (newest,) = query(env, "select max(order_id) from marts.fct_orders")[0]
+    _execute(
+        env,
+        "update marts.fct_orders set net_revenue = net_revenue + 1 where order_id = %s",
+        (newest,),
+    )
+    try:
+        broken = _dbt_test(warehouse, "assert_order_totals_match_lines")
+        assert broken.returncode != 0
+        assert "assert_order_totals_match_lines" in broken.stdout
+    finally:
+        _execute(
+            env,
+            "update marts.fct_orders set net_revenue = net_revenue - 1"
+            " where order_id = %s",
+            (newest,),
+        )
+    assert _dbt_test(warehouse, "assert_order_totals_match_lines").returncode == 0
