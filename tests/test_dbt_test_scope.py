@@ -64,6 +64,15 @@ def _dbt_test(warehouse: dict, select: str, *extra: str):
         ),
         ("update marts.dim_date set month = 13", psycopg.errors.CheckViolation),
         (
+            "update marts.fct_orders set days_since_previous_order = -1"
+            " where days_since_previous_order is not null",
+            psycopg.errors.CheckViolation,
+        ),
+        (
+            "update marts.fct_orders set is_first_order = not is_first_order",
+            psycopg.errors.CheckViolation,
+        ),
+        (
             "update marts.rpt_basket_rules set confidence = 1.5",
             psycopg.errors.CheckViolation,
         ),
