@@ -855,7 +855,7 @@ def _upsert(
     cur.execute(
         sql.SQL(
             "insert into {table} ({cols}) select {x_cols} from typed x "
-            "where {valid} and {new_keys} order by x._line"
+            "where {valid} and {new_keys}"
         ).format(
             table=table,
             cols=_quoted_list(cols),
@@ -1075,8 +1075,7 @@ def load_directory(
         return results
 
     with ThreadPoolExecutor(max_workers=LOAD_WORKERS) as pool:
-        # Submitted parents first: a task only ever waits for tasks already running.
-        futures = {t: pool.submit(load_table, t) for t in by_table}
+        futures = {t: pool.submit(load_table, t) for t in _start_order(by_table)}
         wait(futures.values())
     for table in by_table:  # the first failure in load order is the root cause
         if table in failed:
@@ -1085,6 +1084,22 @@ def load_directory(
                 raise EcomError(f"lost the connection to PostgreSQL: {error}") from None
             raise error
     return [r for t in by_table for r in futures[t].result()]
+
+
+def _start_order(by_table: dict[str, list[SourceFile]]) -> list[str]:
+    """The tables in the order their loads start: the one with the most bytes
+    first (it takes longest; started first, it does not keep one connection busy
+    alone at the end), then the others parents first.
+
+    No deadlock: with at least two workers the biggest table holds one, and the
+    others start parents first on the rest, so by the time a table waits for the
+    biggest, every parent of the biggest has started.
+    """
+    tables = list(by_table)
+    if LOAD_WORKERS < 2 or len(tables) < 2:
+        return tables
+    biggest = max(tables, key=lambda t: sum(s.path.stat().st_size for s in by_table[t]))
+    return [biggest, *(t for t in tables if t != biggest)]
 
 
 def _check_required_tables(
