@@ -23,11 +23,14 @@ import hashlib
 import re
 import threading
 import time
+from array import array
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import psycopg
 from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
@@ -407,15 +410,23 @@ def _csv_field(value: str) -> bytes:
 
 
 def _landing_rows(
-    source: SourceFile, on_bytes: Callable[[int], None] | None
+    source: SourceFile,
+    on_bytes: Callable[[int], None] | None,
+    *,
+    sent: array | None = None,
+    only: list[int] | None = None,
 ) -> Iterator[bytes]:
     """CSV lines for the landing table: line number, reason, record, fields.
 
-    Reads blocks of lines. A block with no quote, no NUL byte, valid UTF-8 and the
-    right number of commas on every line (the usual case) is passed on with one
-    list comprehension; other blocks are walked record by record. A quoted field
-    may hold newlines, so a record can span lines (and blocks); it is numbered by
-    its first line (the header is line 1).
+    Reads blocks of lines. In a block with no NUL byte and no quoted field going
+    on to the next line (the usual case), every line is passed on with one list
+    comprehension, and only the few lines with quotes, invalid UTF-8 or the wrong
+    number of commas are parsed as CSV; other blocks are walked record by record.
+    A quoted field may hold newlines, so a record can span lines (and blocks); it
+    is numbered by its first line (the header is line 1).
+
+    `sent` collects the line numbers of the rows given out; `only` (sorted line
+    numbers) gives out just those records.
     """
     n = len(source.columns)
     commas = n - 1
@@ -424,10 +435,15 @@ def _landing_rows(
     pending: list[bytes] = []  # lines of a record whose quotes are still open
     quotes = 0
     first_line = 0
+    wanted = set(only) if only is not None else None
 
     def landing_row(first: int, record: bytes) -> bytes | None:
         if not record.strip():
             return None  # blank line: not a record
+        if wanted is not None and first not in wanted:
+            return None
+        if sent is not None:
+            sent.append(first)
         problem = _shape_problem(record, n)
         if problem is None:
             row = b"%d,,,%s" % (first, record)
@@ -447,13 +463,23 @@ def _landing_rows(
             block = b"".join(lines)
             if on_bytes:
                 on_bytes(len(block))
-            if not pending and b'"' not in block and b"\x00" not in block:
-                # No quotes: one line is one record. Take every line as good,
-                # then redo the few that are not.
-                rows = [
-                    b"%d,,,%s" % (i, line) for i, line in enumerate(lines, line_no + 1)
-                ]
+            quoted = _quoted_lines(lines, block)
+            if not pending and quoted is not None and b"\x00" not in block:
+                # Every quote closes on its line: one line is one record.
+                first = line_no + 1
+                line_no += len(lines)
+                if only is not None:
+                    picked = only[
+                        bisect_left(only, first) : bisect_right(only, line_no)
+                    ]
+                    yield b"".join(
+                        landing_row(i, lines[i - first]) or b"" for i in picked
+                    )
+                    continue
+                # Take every line as good, then redo the few that are not.
+                rows = [b"%d,,,%s" % (i, line) for i, line in enumerate(lines, first)]
                 bad = {j for j, line in enumerate(lines) if line.count(b",") != commas}
+                bad |= quoted  # its commas may be inside quotes: parsed as CSV
                 if not block.isascii():
                     bad |= {
                         j
@@ -462,10 +488,17 @@ def _landing_rows(
                     }
                 if not lines[-1].endswith(b"\n"):
                     bad.add(len(lines) - 1)
+                if sent is not None:  # the bad ones are added by landing_row
+                    sent.extend(
+                        range(first, line_no + 1)
+                        if not bad
+                        else (
+                            i for i in range(first, line_no + 1) if i - first not in bad
+                        )
+                    )
                 for j in bad:
-                    rows[j] = landing_row(line_no + 1 + j, lines[j]) or b""
+                    rows[j] = landing_row(first + j, lines[j]) or b""
                 yield b"".join(rows)
-                line_no += len(lines)
                 continue
             out = []
             for line in lines:
@@ -485,6 +518,17 @@ def _landing_rows(
             row = landing_row(first_line, b"".join(pending))
             if row is not None:
                 yield row
+
+
+def _quoted_lines(lines: list[bytes], block: bytes) -> set[int] | None:
+    """Indexes of the lines with quotes, or None when a quoted field goes on to
+    the next line (an odd number of quotes on a line)."""
+    if b'"' not in block:
+        return set()
+    quoted = {j for j, line in enumerate(lines) if b'"' in line}
+    if any(lines[j].count(b'"') % 2 for j in quoted):
+        return None
+    return quoted
 
 
 def _is_utf8(block: bytes) -> bool:
@@ -539,13 +583,13 @@ def _readable(expression: str) -> str:
     return text
 
 
-def _record_expression(columns: list[str]) -> sql.Composable:
+def _record_expression(columns: list[str], alias: str) -> sql.Composable:
     """Rebuild a CSV record from landing fields (for the reject log)."""
     parts = [
         sql.SQL(
             "case when {c} is null then '' when {c} ~ '[\",\\r\\n]' "
             "then '\"' || replace({c}, '\"', '\"\"') || '\"' else {c} end"
-        ).format(c=sql.Identifier(c))
+        ).format(c=sql.Identifier(alias, c))
         for c in columns
     ]
     return sql.SQL("concat_ws(',', {})").format(sql.SQL(", ").join(parts))
@@ -670,12 +714,18 @@ def _sift(
     on_bytes: Callable[[int], None] | None,
     wait_for_parents: Callable[[], None],
 ) -> tuple[int, int, int]:
-    """Land, validate and upsert a file; return (read, loaded, rejected)."""
+    """Land, validate and upsert a file; return (read, loaded, rejected).
+
+    Temporary tables of the transaction: `typed` (one row per record with its
+    typed values, or its problem), `landing` (records as text: every record, or
+    on PostgreSQL 17+ only the rejected ones), `field_problems` (values that do
+    not parse, when not already in `typed`) and `row_problems` (checks of the
+    rows that parsed).
+    """
     cols = source.columns
-    types = {c.name: c.sql_type for c in spec.columns}
-    not_null = {c.name for c in spec.columns if c.not_null}
     cur.execute(
-        "drop table if exists pg_temp.landing, pg_temp.typed, pg_temp.row_problems"
+        "drop table if exists pg_temp.landing, pg_temp.typed, pg_temp.row_problems,"
+        " pg_temp.field_problems"
     )
     cur.execute(
         sql.SQL(
@@ -686,57 +736,14 @@ def _sift(
             )
         )
     )
-    copy_landing = sql.SQL("copy landing from stdin with (format csv)")
-    # A writer thread sends the data, so the Python pre-scan overlaps the server.
-    with cur.copy(copy_landing, writer=QueuedLibpqWriter(cur)) as copy:
-        for chunk in _landing_rows(source, on_bytes):
-            copy.write(chunk)
-    rows_read = cur.execute("select count(*) from landing").fetchone()[0]
+    cur.execute("create temp table field_problems (_line bigint, problem text)")
 
-    # 1. one pass: field problems (missing required values, values that don't
-    # parse as the column's type) and, for rows without any, the typed values.
-    field_checks = []
-    for c in cols:
-        ident = sql.Identifier(c)
-        if c in not_null:
-            field_checks.append(
-                sql.SQL("case when {c} is null then {msg} end").format(
-                    c=ident, msg=sql.Literal(f"{c}: missing value (required)")
-                )
-            )
-        field_checks.append(
-            sql.SQL(
-                "case when {c} is not null and not pg_input_is_valid({c}, {t}) "
-                "then {label} || (pg_input_error_info({c}, {t})).message end"
-            ).format(c=ident, t=sql.Literal(types[c]), label=sql.Literal(f"{c}: "))
-        )
-    typed_cols = [
-        sql.SQL("case when problem is null then {c}::{t} end as {c}").format(
-            c=sql.Identifier(c.name), t=sql.SQL(c.sql_type)
-        )
-        if c.name in cols
-        else sql.SQL("null::{t} as {c}").format(
-            c=sql.Identifier(c.name), t=sql.SQL(c.sql_type)
-        )
-        for c in spec.columns
-    ]
-    cur.execute(
-        sql.SQL(
-            """
-            create temp table typed as
-            select _line, problem, {typed_cols}
-            from (
-                select landing.*,
-                    coalesce(_reason, nullif(concat_ws('; ', {checks}), '')) as problem
-                from landing
-                offset 0  -- a fence: compute problem once, not once per column
-            ) l
-            """
-        ).format(
-            typed_cols=sql.SQL(", ").join(typed_cols),
-            checks=sql.SQL(", ").join(field_checks),
-        )
-    )
+    # 1. the typed values of every record, or its problem (wrong shape, missing
+    # required values, values that don't parse as the column's type).
+    if _copy_skips_bad_values(cur):
+        rows_read, skipped = _land_typed(cur, spec, source, on_bytes)
+    else:
+        rows_read, skipped = _land_text(cur, spec, source, on_bytes), []
 
     # 2. row problems of the rows that parsed (a small table: only the bad ones).
     wait_for_parents()  # foreign keys are checked against committed parents
@@ -764,6 +771,10 @@ def _sift(
             joins=sql.SQL(" ").join(joins),
         )
     )
+    if _copy_skips_bad_values(cur):
+        # the original text of the records rejected without it: read again
+        row_lines = [r[0] for r in cur.execute("select _line from row_problems")]
+        _land_records(cur, spec, source, sorted({*skipped, *row_lines}), skipped)
     valid = sql.SQL(
         "x.problem is null and not exists "
         "(select 1 from row_problems p where p._line = x._line)"
@@ -781,21 +792,205 @@ def _sift(
             """
             insert into raw.load_rejects
                 (batch_id, table_name, file_name, line_number, record, reason)
-            select %s, %s, %s, r._line, coalesce(l._record, {record}), r.problem
+            select %s, %s, %s, r._line, coalesce(r._record, l._record, {record}),
+                r.problem
             from (
-                select _line, problem from typed where problem is not null
+                select _line, problem, _record from typed where problem is not null
                 union all
-                select _line, problem from row_problems
+                select _line, problem, null from field_problems
+                union all
+                select _line, problem, null from row_problems
             ) r
-            join landing l on l._line = r._line
+            left join landing l on l._line = r._line
             order by r._line
             """
-        ).format(record=_record_expression(cols)),
+        ).format(record=_record_expression(cols, "l")),
         [batch_id, spec.name, source.path.name],
     )
     rows_rejected = cur.rowcount
-    cur.execute("drop table landing, typed, row_problems")
+    cur.execute("drop table landing, typed, row_problems, field_problems")
     return rows_read, rows_loaded, rows_rejected
+
+
+def _copy_skips_bad_values(cur: psycopg.Cursor) -> bool:
+    """Whether COPY can skip the rows whose values don't parse (`on_error
+    ignore`, PostgreSQL 17 and later)."""
+    return cur.connection.info.server_version >= 170000
+
+
+def _field_checks(spec: TableSpec, cols: list[str]) -> list[sql.Composable]:
+    """Problems of the text fields of a `landing` row: missing required values,
+    values that don't parse as the column's type (the same input functions as
+    COPY and casts, asked without raising)."""
+    types = {c.name: c.sql_type for c in spec.columns}
+    not_null = {c.name for c in spec.columns if c.not_null}
+    checks = []
+    for c in cols:
+        ident = sql.Identifier(c)
+        if c in not_null:
+            checks.append(_missing_check(c))
+        checks.append(
+            sql.SQL(
+                "case when {c} is not null and not pg_input_is_valid({c}, {t}) "
+                "then {label} || (pg_input_error_info({c}, {t})).message end"
+            ).format(c=ident, t=sql.Literal(types[c]), label=sql.Literal(f"{c}: "))
+        )
+    return checks
+
+
+def _missing_check(column: str) -> sql.Composable:
+    return sql.SQL("case when {c} is null then {msg} end").format(
+        c=sql.Identifier(column), msg=sql.Literal(f"{column}: missing value (required)")
+    )
+
+
+def _land_text(
+    cur: psycopg.Cursor,
+    spec: TableSpec,
+    source: SourceFile,
+    on_bytes: Callable[[int], None] | None,
+) -> int:
+    """Every record as text into `landing`, then `typed` from it in one pass;
+    return the number of records."""
+    cols = source.columns
+    # A writer thread sends the data, so the Python pre-scan overlaps the server.
+    copy_landing = sql.SQL("copy landing from stdin with (format csv)")
+    with cur.copy(copy_landing, writer=QueuedLibpqWriter(cur)) as copy:
+        for chunk in _landing_rows(source, on_bytes):
+            copy.write(chunk)
+    rows_read = cur.rowcount
+    typed_cols = [
+        sql.SQL("case when problem is null then {c}::{t} end as {c}").format(
+            c=sql.Identifier(c.name), t=sql.SQL(c.sql_type)
+        )
+        if c.name in cols
+        else sql.SQL("null::{t} as {c}").format(
+            c=sql.Identifier(c.name), t=sql.SQL(c.sql_type)
+        )
+        for c in spec.columns
+    ]
+    cur.execute(
+        sql.SQL(
+            """
+            create temp table typed as
+            select _line, problem, _record, {typed_cols}
+            from (
+                select landing.*,
+                    coalesce(_reason, nullif(concat_ws('; ', {checks}), '')) as problem
+                from landing
+                offset 0  -- a fence: compute problem once, not once per column
+            ) l
+            """
+        ).format(
+            typed_cols=sql.SQL(", ").join(typed_cols),
+            checks=sql.SQL(", ").join(_field_checks(spec, cols)),
+        )
+    )
+    return rows_read
+
+
+def _land_typed(
+    cur: psycopg.Cursor,
+    spec: TableSpec,
+    source: SourceFile,
+    on_bytes: Callable[[int], None] | None,
+) -> tuple[int, list[int]]:
+    """Every record straight into `typed` by COPY, which parses the values once
+    and skips the records whose values don't parse. Return the number of records
+    and the lines of the skipped ones (their text is read again later, with the
+    other rejects, see _land_records)."""
+    cols = source.columns
+    required = [c.name for c in spec.columns if c.not_null and c.name in cols]
+    cur.execute(
+        sql.SQL(
+            "create temp table typed (_line bigint, problem text, _record text, {})"
+        ).format(
+            sql.SQL(", ").join(
+                sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.sql_type))
+                for c in spec.columns
+            )
+        )
+    )
+    copy_typed = sql.SQL(
+        "copy typed (_line, problem, _record, {}) from stdin "
+        "with (format csv, on_error ignore)"
+    ).format(_quoted_list(cols))
+    sent = array("q")
+    with cur.copy(copy_typed, writer=QueuedLibpqWriter(cur)) as copy:
+        for chunk in _landing_rows(source, on_bytes, sent=sent):
+            copy.write(chunk)
+    copied = cur.rowcount
+    skipped: list[int] = []
+    if copied < len(sent):
+        skipped = _missing_lines(cur, sent)
+    if required:
+        cur.execute(
+            sql.SQL(
+                "update typed set problem = concat_ws('; ', {checks}) "
+                "where problem is null and ({any_missing})"
+            ).format(
+                checks=sql.SQL(", ").join(_missing_check(c) for c in required),
+                any_missing=sql.SQL(" or ").join(
+                    sql.SQL("{} is null").format(sql.Identifier(c)) for c in required
+                ),
+            )
+        )
+    return len(sent), skipped
+
+
+def _missing_lines(cur: psycopg.Cursor, sent: array) -> list[int]:
+    """The lines sent to `typed` that COPY skipped. The sent lines go to the
+    server as runs of consecutive numbers (a handful: lines are sent in order,
+    and only blank lines and the continuation lines of a record are not)."""
+    lines = np.sort(np.frombuffer(sent, dtype=np.int64))
+    breaks = np.flatnonzero(np.diff(lines) != 1)
+    starts = np.concatenate((lines[:1], lines[breaks + 1]))
+    ends = np.concatenate((lines[breaks], lines[-1:]))
+    return [
+        line
+        for (line,) in cur.execute(
+            """
+            select sent._line
+            from unnest(%s::bigint[], %s::bigint[]) as runs (first, last),
+                generate_series(runs.first, runs.last) as sent (_line)
+            where not exists (select from typed where typed._line = sent._line)
+            order by 1
+            """,
+            [starts.tolist(), ends.tolist()],
+        )
+    ]
+
+
+def _land_records(
+    cur: psycopg.Cursor,
+    spec: TableSpec,
+    source: SourceFile,
+    lines: list[int],
+    skipped: list[int],
+) -> None:
+    """The text of the records on `lines` (sorted) into `landing`, read again from
+    the file; the problems of the `skipped` ones into `field_problems`."""
+    if not lines:
+        return
+    with cur.copy("copy landing from stdin with (format csv)") as copy:
+        for chunk in _landing_rows(source, None, only=lines):
+            copy.write(chunk)
+    if skipped:
+        cur.execute(
+            sql.SQL(
+                """
+                insert into field_problems
+                select _line, coalesce(
+                    _reason,
+                    nullif(concat_ws('; ', {checks}), ''),
+                    'a value does not parse as its column''s type'
+                )
+                from landing
+                where _line = any(%s)
+                """
+            ).format(checks=sql.SQL(", ").join(_field_checks(spec, source.columns))),
+            [skipped],
+        )
 
 
 def _upsert(

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import query
 
-from loader import db
+from loader import db, load
 from loader.load import load_directory
 
 TS = "2024-01-01T00:00:00Z"
@@ -100,7 +100,16 @@ def test_clean_files_load_directly_and_reconcile(fresh_db, tmp_path):
     assert all(read == loaded + rejected for read, loaded, rejected in batches)
 
 
-def test_bad_rows_are_rejected_with_line_and_reason(fresh_db, tmp_path):
+@pytest.fixture(params=["typed copy", "text landing"])
+def landing(request, monkeypatch):
+    """Both ways a sifted file lands: COPY straight into typed columns, skipping
+    values that don't parse (PostgreSQL 17+), or every record as text first."""
+    if request.param == "text landing":
+        monkeypatch.setattr(load, "_copy_skips_bad_values", lambda cur: False)
+    return request.param
+
+
+def test_bad_rows_are_rejected_with_line_and_reason(fresh_db, tmp_path, landing):
     extra = {
         "customers": [
             customer(50, email="not-an-email"),
@@ -183,7 +192,7 @@ def test_reload_is_idempotent_and_force_changes_nothing(fresh_db, tmp_path):
     assert query(fresh_db, "select * from raw.order_items order by 1") == before
 
 
-def test_appended_batch_upserts_changed_rows(fresh_db, tmp_path):
+def test_appended_batch_upserts_changed_rows(fresh_db, tmp_path, landing):
     data = write_dataset(tmp_path / "d")
     load_directory(fresh_db, data)
     later = "2024-01-05T00:00:00Z"
@@ -208,7 +217,7 @@ def test_appended_batch_upserts_changed_rows(fresh_db, tmp_path):
     assert 11 in by_id and len(rows) == 11
 
 
-def test_multiline_quoted_field_keeps_line_numbers(fresh_db, tmp_path):
+def test_multiline_quoted_field_keeps_line_numbers(fresh_db, tmp_path, landing):
     data = write_dataset(tmp_path / "d")
     lines = (data / "products.csv").read_text().splitlines()
     lines.append(
@@ -322,3 +331,41 @@ def test_killed_load_leaves_nothing_and_rerun_completes(fresh_db, tmp_path):
     results = {r.file: r for r in load_directory(fresh_db, data)}
     assert results["order_items__big.csv"].rows_loaded == 1_000_000
     assert counts(fresh_db)["order_items"] == before["order_items"] + 1_000_000
+
+
+# each dirty kind's reject reason contains one of these
+REASON_WORDS = {
+    "wrong_column_count": ("expected",),
+    "bad_number": ("invalid input syntax",),
+    "bad_timestamp": ("timestamp", "date/time"),
+    "negative_quantity": ("quantity_positive",),
+    "discount_above_line": ("discount_within_line_amount",),
+    "unknown_foreign_key": ("unknown",),
+    "duplicate_key": ("duplicate",),
+    "malformed_email": ("email_format",),
+    "overlong_text": ("too long",),
+    "invalid_utf8": ("UTF-8",),
+}
+
+
+def test_every_injected_row_is_rejected_on_its_line(fresh_db, tmp_path, landing):
+    from loader.generate import DIRTY_KINDS, generate
+
+    data = tmp_path / "dirty"
+    manifest = generate(data, scale=0.05, seed=11, dirty_rate=0.02)
+    results = load_directory(fresh_db, data)
+    injected = {(i["file"], i["line"]): i["kind"] for i in manifest["injected"]}
+    assert set(injected.values()) == set(DIRTY_KINDS)
+    rejects = {
+        (file, line): reason
+        for file, line, reason in query(
+            fresh_db, "select file_name, line_number, reason from raw.load_rejects"
+        )
+    }
+    assert rejects.keys() == injected.keys()
+    for key, kind in injected.items():
+        words = REASON_WORDS[kind]
+        assert any(w in rejects[key] for w in words), (key, kind, rejects[key])
+    for r in results:
+        assert r.rows_read == r.rows_loaded + r.rows_rejected
+        assert r.rows_loaded == manifest["file_row_counts"][r.file], r.file
