@@ -595,17 +595,28 @@ def _record_expression(columns: list[str], alias: str) -> sql.Composable:
     return sql.SQL("concat_ws(',', {})").format(sql.SQL(", ").join(parts))
 
 
+@dataclass
+class _Checks:
+    """Row checks of a batch in `typed t`: expressions that name a problem (or
+    give null) and the left joins they read."""
+
+    problems: list[sql.Composable] = field(default_factory=list)
+    joins: list[sql.Composable] = field(default_factory=list)
+
+
 def _row_checks(
     spec: TableSpec, cols: list[str]
-) -> tuple[list[sql.Composable], list[sql.Composable], list[sql.Composable]]:
-    """SQL for the row-level checks of a batch in `typed t`.
+) -> tuple[list[sql.Composable], _Checks, _Checks]:
+    """SQL for the row-level checks of a batch in `typed t`, in two groups.
 
-    Returns (checks on t, CHECK constraints on bare columns, left joins that the
-    checks on t use).
+    Returns (CHECK constraints on bare columns, checks of the file and its own
+    table, foreign-key checks). The first group (CHECK constraints, keys repeated
+    in the file or held by other rows of the table) can run while the parent
+    tables are still loading; foreign keys need the parents committed. Parents
+    and other holders of a key are found with left joins (hash joins over the
+    whole batch), not with a lookup per row.
     """
-    # CHECK constraints, foreign keys, duplicate keys.
     table = sql.Identifier("raw", spec.name)
-    row_checks: list[sql.Composable] = [sql.SQL("t._checks")]
     constraint_checks: list[sql.Composable] = [sql.SQL("null")]
     for name, expression in spec.checks:
         if not any(re.search(rf"\b{re.escape(c)}\b", expression) for c in cols):
@@ -616,27 +627,21 @@ def _row_checks(
                 m=sql.Literal(f"violates {name}: {_readable(expression)}"),
             )
         )
-    # Parents and other holders of a unique key are found with left joins (hash
-    # joins over the whole batch), not with a lookup per row.
-    joins: list[sql.Composable] = []
+    own = _Checks(problems=[sql.SQL("t._checks")])
+    parents = _Checks()
     for n, fk in enumerate(spec.foreign_keys):
         if not set(fk.columns) <= set(cols):
             continue
         alias = sql.Identifier(f"p{n}")
-        joins.append(
+        parents.joins.append(
             sql.SQL("left join {ref} {a} on {on}").format(
                 ref=sql.Identifier("raw", fk.ref_table),
                 a=alias,
-                on=sql.SQL(" and ").join(
-                    sql.SQL("{a}.{rc} = t.{c}").format(
-                        a=alias, rc=sql.Identifier(rc), c=sql.Identifier(c)
-                    )
-                    for c, rc in zip(fk.columns, fk.ref_columns, strict=True)
-                ),
+                on=_same_values(alias, fk.columns, fk.ref_columns),
             )
         )
         label = ", ".join(fk.columns)
-        row_checks.append(
+        parents.problems.append(
             sql.SQL(
                 "case when t.{first} is not null and {a}.{ref_first} is null "
                 "then {m} || {value} end"
@@ -659,20 +664,13 @@ def _row_checks(
         label = ", ".join(key)
         # keys seen more than once in the file (a hash aggregate, no sort)
         alias = sql.Identifier(f"d{i}")
-        joins.append(
+        own.joins.append(
             sql.SQL(
                 "left join (select {k}, min(_line) as first_line from typed "
                 "where problem is null group by {k} having count(*) > 1) {a} on {on}"
-            ).format(
-                k=_quoted_list(key),
-                a=alias,
-                on=sql.SQL(" and ").join(
-                    sql.SQL("{a}.{c} = t.{c}").format(a=alias, c=sql.Identifier(c))
-                    for c in key
-                ),
-            )
+            ).format(k=_quoted_list(key), a=alias, on=_same_values(alias, key, key))
         )
-        row_checks.append(
+        own.problems.append(
             sql.SQL(
                 "case when t._line <> {a}.first_line then {m} || {a}.first_line::text "
                 "|| ')' end"
@@ -683,27 +681,34 @@ def _row_checks(
         if i > 0 and spec.primary_key:
             # a unique key held by another row already in the table
             alias = sql.Identifier(f"u{i}")
-            joins.append(
+            own.joins.append(
                 sql.SQL("left join {table} {a} on {on}").format(
-                    table=table,
-                    a=alias,
-                    on=sql.SQL(" and ").join(
-                        sql.SQL("{a}.{c} = t.{c}").format(a=alias, c=sql.Identifier(c))
-                        for c in key
-                    ),
+                    table=table, a=alias, on=_same_values(alias, key, key)
                 )
             )
             other_row = sql.SQL(" or ").join(
                 sql.SQL("{a}.{c} <> t.{c}").format(a=alias, c=sql.Identifier(c))
                 for c in spec.primary_key
             )
-            row_checks.append(
+            own.problems.append(
                 sql.SQL("case when {other} then {m} end").format(
                     other=other_row,
                     m=sql.Literal(f"{label} already used by another {spec.name} row"),
                 )
             )
-    return row_checks, constraint_checks, joins
+    return constraint_checks, own, parents
+
+
+def _same_values(
+    alias: sql.Identifier, columns: list[str], other_columns: list[str]
+) -> sql.Composable:
+    """`alias.other = t.column and ...`: a join on a (composite) key."""
+    return sql.SQL(" and ").join(
+        sql.SQL("{a}.{rc} = t.{c}").format(
+            a=alias, rc=sql.Identifier(rc), c=sql.Identifier(c)
+        )
+        for c, rc in zip(columns, other_columns, strict=True)
+    )
 
 
 def _sift(
@@ -725,7 +730,7 @@ def _sift(
     cols = source.columns
     cur.execute(
         "drop table if exists pg_temp.landing, pg_temp.typed, pg_temp.row_problems,"
-        " pg_temp.field_problems"
+        " pg_temp.field_problems, pg_temp.parent_problems"
     )
     cur.execute(
         sql.SQL(
@@ -745,9 +750,10 @@ def _sift(
     else:
         rows_read, skipped = _land_text(cur, spec, source, on_bytes), []
 
-    # 2. row problems of the rows that parsed (a small table: only the bad ones).
-    wait_for_parents()  # foreign keys are checked against committed parents
-    row_checks, constraint_checks, joins = _row_checks(spec, cols)
+    # 2. row problems of the rows that parsed (a small table: only the bad ones):
+    # the checks of the file and its own table first, while the parents may
+    # still be loading, then the foreign keys.
+    constraint_checks, own, parents = _row_checks(spec, cols)
     # CHECK expressions name bare columns: evaluate them before the joins.
     cur.execute(
         sql.SQL(
@@ -766,25 +772,57 @@ def _sift(
             where problem is not null
             """
         ).format(
-            checks=sql.SQL(", ").join(row_checks),
+            checks=sql.SQL(", ").join(own.problems),
             constraint_checks=sql.SQL(", ").join(constraint_checks),
-            joins=sql.SQL(" ").join(joins),
+            joins=sql.SQL(" ").join(own.joins),
         )
     )
-    if _copy_skips_bad_values(cur):
-        # the original text of the records rejected without it: read again
-        row_lines = [r[0] for r in cur.execute("select _line from row_problems")]
-        _land_records(cur, spec, source, sorted({*skipped, *row_lines}), skipped)
     valid = sql.SQL(
         "x.problem is null and not exists "
         "(select 1 from row_problems p where p._line = x._line)"
     )
+    # Into an empty table the rows go in before the parents are committed (the
+    # other connection may still be loading them), and the few whose parent
+    # turns out to be missing are taken out again, in the same transaction.
+    # That needs the foreign-key triggers off (see _upsert).
+    early = (
+        bool(parents.problems) and _is_empty(cur, spec.name) and _may_skip_triggers(cur)
+    )
+    if early:
+        _upsert(cur, spec, cols, valid)
+    wait_for_parents()  # foreign keys are checked against committed parents
+    if parents.problems:
+        cur.execute(
+            sql.SQL(
+                """
+                create temp table parent_problems as
+                select _line, problem from (
+                    select t._line, nullif(concat_ws('; ', {checks}), '') as problem
+                    from typed t
+                    {joins}
+                    where t.problem is null
+                ) p
+                where problem is not null
+                """
+            ).format(
+                checks=sql.SQL(", ").join(parents.problems),
+                joins=sql.SQL(" ").join(parents.joins),
+            )
+        )
+        if early:
+            _delete_inserted(cur, spec, valid)
+        cur.execute("insert into row_problems select * from parent_problems")
+    if _copy_skips_bad_values(cur):
+        # the original text of the records rejected without it: read again
+        row_lines = [r[0] for r in cur.execute("select _line from row_problems")]
+        _land_records(cur, spec, source, sorted({*skipped, *row_lines}), skipped)
     rows_loaded = cur.execute(
         sql.SQL("select count(*) from typed x where {}").format(valid)
     ).fetchone()[0]
 
     # 3. upsert the valid rows.
-    _upsert(cur, spec, cols, valid)
+    if not early:
+        _upsert(cur, spec, cols, valid)
 
     # 4. log the rejects with their original record.
     cur.execute(
@@ -808,8 +846,33 @@ def _sift(
         [batch_id, spec.name, source.path.name],
     )
     rows_rejected = cur.rowcount
-    cur.execute("drop table landing, typed, row_problems, field_problems")
+    cur.execute(
+        "drop table if exists landing, typed, row_problems, field_problems,"
+        " parent_problems"
+    )
     return rows_read, rows_loaded, rows_rejected
+
+
+def _delete_inserted(cur: psycopg.Cursor, spec: TableSpec, valid: sql.Composable):
+    """Take out the rows inserted early whose parent is missing (the lines of
+    `parent_problems` that were valid when inserted). Nothing committed can
+    reference rows of this transaction, so the foreign-key triggers stay off, as
+    for the insert."""
+    cur.execute("set local session_replication_role = replica")
+    cur.execute(
+        sql.SQL(
+            "delete from {table} t using typed x where {same_key} "
+            "and x._line in (select _line from parent_problems) and {valid}"
+        ).format(
+            table=sql.Identifier("raw", spec.name),
+            same_key=sql.SQL(" and ").join(
+                sql.SQL("t.{c} = x.{c}").format(c=sql.Identifier(c))
+                for c in spec.primary_key
+            ),
+            valid=valid,
+        )
+    )
+    cur.execute("set local session_replication_role = origin")
 
 
 def _copy_skips_bad_values(cur: psycopg.Cursor) -> bool:
