@@ -744,7 +744,8 @@ def _sift(
 
     # 1. the typed values of every record, or its problem (wrong shape, missing
     # required values, values that don't parse as the column's type).
-    if _copy_skips_bad_values(cur):
+    typed_copy = _copy_skips_bad_values(cur)
+    if typed_copy:
         rows_read, skipped = _land_typed(cur, spec, source, on_bytes)
     else:
         rows_read, skipped = _land_text(cur, spec, source, on_bytes), []
@@ -811,7 +812,7 @@ def _sift(
         if early:
             _delete_inserted(cur, spec, valid)
         cur.execute("insert into row_problems select * from parent_problems")
-    if _copy_skips_bad_values(cur):
+    if typed_copy:
         # the original text of the records rejected without it: read again
         row_lines = [r[0] for r in cur.execute("select _line from row_problems")]
         _land_records(cur, spec, source, sorted({*skipped, *row_lines}), skipped)
@@ -864,14 +865,18 @@ def _delete_inserted(cur: psycopg.Cursor, spec: TableSpec, valid: sql.Composable
             "and x._line in (select _line from parent_problems) and {valid}"
         ).format(
             table=sql.Identifier("raw", spec.name),
-            same_key=sql.SQL(" and ").join(
-                sql.SQL("t.{c} = x.{c}").format(c=sql.Identifier(c))
-                for c in spec.primary_key
-            ),
+            same_key=_same_key(spec.primary_key),
             valid=valid,
         )
     )
     cur.execute("set local session_replication_role = origin")
+
+
+def _same_key(key: list[str]) -> sql.Composable:
+    """`t.k = x.k and ...`: a raw row `t` and a `typed` row `x` with the same key."""
+    return sql.SQL(" and ").join(
+        sql.SQL("t.{c} = x.{c}").format(c=sql.Identifier(c)) for c in key
+    )
 
 
 def _copy_skips_bad_values(cur: psycopg.Cursor) -> bool:
@@ -1074,9 +1079,7 @@ def _upsert(
     empty = _is_empty(cur, spec.name)
     rebuild = _drop_secondary_indexes(cur, spec) if empty else []
     pk = spec.primary_key
-    same_key = sql.SQL(" and ").join(
-        sql.SQL("t.{c} = x.{c}").format(c=sql.Identifier(c)) for c in pk
-    )
+    same_key = _same_key(pk)
     updates = [
         sql.SQL("{c} = x.{c}").format(c=sql.Identifier(c))
         for c in cols
