@@ -56,6 +56,27 @@ def test_docs_generate_cleanly_and_cover_every_column(built_warehouse, tmp_path)
     assert report["covered"] == report["total"] > 0
 
 
+def test_every_model_seed_and_snapshot_has_a_tested_key(built_warehouse):
+    """Every model, seed and snapshot has a key test: unique_key (unique and not
+    null), or unique + not_null, or a unique combination of columns."""
+    manifest = json.loads(
+        (built_warehouse["target_path"] / "manifest.json").read_text()
+    )
+    keyed = set()
+    for node in manifest["nodes"].values():
+        name = (node.get("test_metadata") or {}).get("name")
+        if name in ("unique_key", "unique", "unique_combination_of_columns"):
+            keyed.add(node["attached_node"])
+    tested = {
+        unique_id
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] in ("model", "seed", "snapshot")
+        and node["package_name"] == "ecom"
+    }
+    assert len(tested) > 40
+    assert sorted(tested - keyed) == []
+
+
 def test_sql_passes_sqlfluff(built_warehouse):
     sqlfluff = Path(sys.executable).with_name("sqlfluff")
     result = subprocess.run(

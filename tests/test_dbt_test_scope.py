@@ -145,3 +145,55 @@ def test_line_by_line_singular_tests_read_the_latest_build(warehouse):
             (newest,),
         )
     assert _dbt_test(warehouse, "assert_order_totals_match_lines").returncode == 0
+
+
+KEY_TEST = "rpt_sales_daily,test_name:unique_key"
+DAILY_KEY = "order_date, channel_id, region_id, category"
+
+
+def test_key_tests_check_the_keys_of_the_latest_build(warehouse):
+    env = warehouse["env"]
+    (day,) = query(env, "select max(order_date) from marts.rpt_sales_daily")[0]
+    row = f"order_date = '{day}' and ({DAILY_KEY}) = (select {DAILY_KEY} from"
+    row += f" marts.rpt_sales_daily where order_date = '{day}' order by {DAILY_KEY}"
+    row += " limit 1)"
+    # a key held twice, by two rows kept from an earlier build
+    _execute(
+        env,
+        "update marts.rpt_sales_daily set refreshed_at = refreshed_at"
+        f" - interval '1 day' where {row}",
+    )
+    _execute(
+        env,
+        "insert into marts.rpt_sales_daily"
+        f" select * from marts.rpt_sales_daily where {row}",
+    )
+    try:
+        kept = _dbt_test(warehouse, KEY_TEST)
+        assert kept.returncode == 0, kept.stdout[-3000:]
+        everything = _dbt_test(warehouse, KEY_TEST, "--vars", "{test_all_rows: true}")
+        assert everything.returncode != 0
+        assert "unique_key_rpt_sales_daily" in everything.stdout
+
+        # one of the two rows written by the latest build
+        _execute(
+            env,
+            "update marts.rpt_sales_daily set refreshed_at = (select max(refreshed_at)"
+            " from marts.rpt_sales_daily) where ctid = (select min(ctid)"
+            f" from marts.rpt_sales_daily where {row})",
+        )
+        latest = _dbt_test(warehouse, KEY_TEST)
+        assert latest.returncode != 0
+        assert "unique_key_rpt_sales_daily" in latest.stdout
+    finally:
+        _execute(
+            env,
+            "delete from marts.rpt_sales_daily where ctid = (select max(ctid)"
+            f" from marts.rpt_sales_daily where {row})",
+        )
+        _execute(
+            env,
+            "update marts.rpt_sales_daily set refreshed_at = (select max(refreshed_at)"
+            f" from marts.rpt_sales_daily) where {row}",
+        )
+    assert _dbt_test(warehouse, KEY_TEST).returncode == 0

@@ -6,9 +6,10 @@
     row-by-row tests (not_null, accepted_values, relationships, expression_is_true,
     accepted_range) read only the rows of its latest build: those stamped with the
     latest `refreshed_at`. After a full build or `--full-refresh` that is every row.
-    Tests that compare rows with each other (unique, unique_combination_of_columns)
-    always read the whole table. `--vars '{test_all_rows: true}'` makes every test
-    read every row.
+    The key tests (unique_key, unique_combination_of_columns) check only the keys
+    the latest build wrote, each against the whole table: a duplicate always
+    involves a row of the build that created it. `--vars '{test_all_rows: true}'`
+    makes every test read every row.
 -#}
 
 {#- `relation`, or only the rows written by its latest build. -#}
@@ -39,17 +40,60 @@
 {%- endmacro %}
 
 
+{#- The key values of `relation` (a column list) that are held by more than one
+    row, or (nulls_fail) null. On an incremental model: only the keys of its latest
+    build, each looked up in the whole table. -#}
+{% macro duplicate_keys(relation, columns, nulls_fail) -%}
+    {%- set key = columns | join(', ') -%}
+    {%- set any_null = columns | join(' is null or ') ~ ' is null' -%}
+    {%- if execute and _tests_latest_build() and not config.get('where') %}
+    with latest_keys as (
+        select ctid as row_ref, {{ key }}
+        from {{ relation }}
+        where refreshed_at >= (select max(refreshed_at) from {{ relation }})
+    )
+
+    select {{ key }}
+    from latest_keys
+    where
+        {% if nulls_fail %}{{ any_null }} or {% endif %}exists (
+            select 1
+            from {{ relation }} as other
+            where
+                {% for column in columns -%}
+                other.{{ column }} = latest_keys.{{ column }} and
+                {% endfor -%}
+                other.ctid <> latest_keys.row_ref
+        )
+    {%- else %}
+    select {{ key }}, count(*) as n_records
+    from {{ relation }}
+    group by {{ key }}
+    having count(*) > 1{% if nulls_fail %} or {{ any_null }}{% endif %}
+    {%- endif %}
+{%- endmacro %}
+
+
 {#- True when the test being compiled is row-by-row and its model is incremental
     with a `refreshed_at` stamp. -#}
 {% macro _reads_latest_build_only() -%}
     {%- set test_name = (model.get('test_metadata') or {}).get('name') -%}
-    {%- set tested = graph.nodes.get(model.get('attached_node') or '') -%}
     {%- do return(
-        not var('test_all_rows', false)
-        and test_name in [
+        test_name in [
             'not_null', 'accepted_values', 'relationships', 'expression_is_true',
             'accepted_range',
         ]
+        and _tests_latest_build()
+    ) -%}
+{%- endmacro %}
+
+
+{#- True when the model under test is incremental with a `refreshed_at` stamp
+    (and `test_all_rows` is off). -#}
+{% macro _tests_latest_build() -%}
+    {%- set tested = graph.nodes.get(model.get('attached_node') or '') -%}
+    {%- do return(
+        not var('test_all_rows', false)
         and tested is not none
         and tested.config.materialized == 'incremental'
         and 'refreshed_at' in tested.columns

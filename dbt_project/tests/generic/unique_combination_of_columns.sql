@@ -1,11 +1,6 @@
-{#- Fails for every combination of `combination_of_columns` seen more than once. -#}
+{#- Fails for every combination of `combination_of_columns` seen more than once
+    (nulls allowed). On an incremental model only the combinations its latest
+    build wrote are checked, against the whole table (see def_test_scope). -#}
 {% test unique_combination_of_columns(model, combination_of_columns) %}
-
-    select
-        {{ combination_of_columns | join(', ') }},
-        count(*) as n_rows
-    from {{ model }}
-    group by {{ combination_of_columns | join(', ') }}
-    having count(*) > 1
-
+    {{ duplicate_keys(model, combination_of_columns, nulls_fail=false) }}
 {% endtest %}

@@ -5,7 +5,7 @@
         unique_key='order_date',
         on_schema_change='append_new_columns',
         indexes=[
-            {'columns': ['order_date']},
+            {'columns': ['order_date', 'category_a', 'category_b'], 'unique': true},
             {'columns': ['refreshed_at']},
         ],
         pre_hook=["{{ tune_mart_transaction() }}"],

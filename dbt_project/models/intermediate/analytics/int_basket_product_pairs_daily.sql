@@ -5,7 +5,7 @@
         unique_key='order_date',
         on_schema_change='append_new_columns',
         indexes=[
-            {'columns': ['order_date']},
+            {'columns': ['order_date', 'product_a_id', 'product_b_id'], 'unique': true},
             {'columns': ['product_a_id', 'product_b_id']},
             {'columns': ['refreshed_at']},
         ],
