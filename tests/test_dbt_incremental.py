@@ -47,7 +47,7 @@ INCREMENTAL = (
     "intermediate.int_basket_category_pairs_daily",
 )
 # bookkeeping columns that record when a row was written, not what it says
-RUN_STAMPS = {"refreshed_at", "changed_at", "last_refreshed_at"}
+RUN_STAMPS = {"refreshed_at", "changed_at", "last_refreshed_at", "source_xmin"}
 
 
 def _dbt(env: dict[str, str], target: Path, *args: str) -> str:

@@ -1,5 +1,9 @@
 with source as (
-    select * from {{ source('shop', 'order_items') }}
+    -- xmin: the transaction that wrote this version of the row (see row_xmin)
+    select
+        *,
+        xmin as row_xmin
+    from {{ source('shop', 'order_items') }}
 ),
 
 renamed as (
@@ -12,6 +16,8 @@ renamed as (
         quantity,
         unit_price,
         discount_amount,
+        -- change tracking
+        row_xmin,
         -- timestamps
         updated_at
     from source

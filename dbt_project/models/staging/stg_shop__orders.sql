@@ -1,5 +1,9 @@
 with source as (
-    select * from {{ source('shop', 'orders') }}
+    -- xmin: the transaction that wrote this version of the row (see row_xmin)
+    select
+        *,
+        xmin as row_xmin
+    from {{ source('shop', 'orders') }}
 ),
 
 renamed as (
@@ -19,6 +23,8 @@ renamed as (
         tax_amount,
         -- booleans
         deleted_at is not null as is_deleted,
+        -- change tracking
+        row_xmin,
         -- timestamps
         ordered_at,
         updated_at,

@@ -18,7 +18,7 @@
         pre_hook=["{{ tune_fact_transaction() }}"],
         post_hook=[
             "{{ delete_soft_deleted_orders() }}",
-            "{{ delete_rows_missing_from(ref('stg_shop__order_items'), 'order_item_id') }}",
+            "{{ delete_lines_missing_from_raw() }}",
         ],
     )
 }}
@@ -44,48 +44,108 @@ raw_order_items as not materialized (
     select * from {{ ref('stg_shop__order_items') }}
 ),
 
-loaded as not materialized (
+-- lines written in raw since this fact's latest build (added, edited or moved to
+-- another order, whichever clock stamped their updated_at) or changed within the
+-- look-back window: one pass over raw, no comparison with the loaded rows
+changed_lines as (
     select
         order_item_id,
-        order_id,
-        line_updated_at,
-        order_updated_at
-    from {{ this }}
-),
-
--- one pass over raw and the loaded lines, joined on the line's key: the lines
--- added, changed (their own updated_at moved, whichever clock stamped it), moved
--- to another order or removed since they were loaded, the lines whose order row
--- changed since, and the look-back window (lines or orders changed, or orders
--- soft-deleted, within it)
-changes as (
-    select
-        raw_order_items.order_id as raw_order_id,
-        loaded.order_id as loaded_order_id
+        order_id
     from raw_order_items
-    full outer join loaded
-        on raw_order_items.order_item_id = loaded.order_item_id
-    left join raw_orders
-        on loaded.order_id = raw_orders.order_id
     where
-        raw_order_items.updated_at is distinct from loaded.line_updated_at
-        or raw_order_items.order_id is distinct from loaded.order_id
-        or raw_orders.updated_at != loaded.order_updated_at
-        or raw_order_items.updated_at >= {{ lookback_cutoff() }}
-        or raw_orders.updated_at >= {{ lookback_cutoff() }}
-        or raw_orders.deleted_at >= {{ lookback_cutoff() }}
+        {{ written_since_last_build() }}
+        or updated_at >= {{ lookback_cutoff() }}
 ),
 
-orders_to_refresh as (
-    select raw_order_id as order_id
-    from changes
-    where raw_order_id is not null
+-- orders written since the latest build (a status change, a soft delete) or
+-- changed or soft-deleted within the look-back window
+changed_orders as (
+    select order_id
+    from raw_orders
+    where
+        {{ written_since_last_build() }}
+        or updated_at >= {{ lookback_cutoff() }}
+        or deleted_at >= {{ lookback_cutoff() }}
+),
+
+-- the lines of raw the fact may not hold: the changed lines and the lines of
+-- changed or soft-deleted orders (the fact holds every other line of raw)
+candidate_lines as (
+    select raw_order_items.order_item_id
+    from raw_order_items
+    where
+        raw_order_items.order_item_id = any(array(
+            select changed_lines.order_item_id from changed_lines
+        ))
 
     union
 
-    select loaded_order_id as order_id
-    from changes
-    where loaded_order_id is not null
+    select raw_order_items.order_item_id
+    from raw_order_items
+    where
+        raw_order_items.order_id = any(array(
+            select changed_orders.order_id from changed_orders
+            union all
+            select raw_orders.order_id from raw_orders
+            where raw_orders.is_deleted
+        ))
+),
+
+-- how many of them the fact does not hold ("= any(array(...))" here and below:
+-- index lookups, not joins)
+unloaded_lines as (
+    select
+        (select count(*) as candidate_count from candidate_lines)
+        - (
+            select count(*) as loaded_count
+            from {{ this }} as loaded
+            where
+                loaded.order_item_id = any(array(
+                    select candidate_lines.order_item_id from candidate_lines
+                ))
+        ) as line_count
+),
+
+-- orders with a line removed from raw (their other lines are rewritten). The
+-- loaded lines still in raw are the lines of raw minus those not loaded: only
+-- when the fact holds more lines than that are the loaded lines compared with raw
+removed_line_orders as (
+    select loaded.order_id
+    from {{ this }} as loaded
+    where
+        (select count(*) as loaded_count from {{ this }})
+        > (select count(*) as raw_count from raw_order_items)
+        - (select unloaded_lines.line_count from unloaded_lines)
+        and not exists (
+            select raw_order_items.order_item_id
+            from raw_order_items
+            where raw_order_items.order_item_id = loaded.order_item_id
+        )
+),
+
+orders_to_refresh as (
+    select changed_lines.order_id
+    from changed_lines
+
+    union
+
+    -- the order a changed line was loaded under (a line moved to another order)
+    select loaded.order_id
+    from {{ this }} as loaded
+    where
+        loaded.order_item_id = any(array(
+            select changed_lines.order_item_id from changed_lines
+        ))
+
+    union
+
+    select changed_orders.order_id
+    from changed_orders
+
+    union
+
+    select removed_line_orders.order_id
+    from removed_line_orders
 ),
 
 {% endif %}
@@ -123,7 +183,9 @@ final as (
         updated_at,
         line_updated_at,
         order_updated_at,
-        {{ run_stamp() }} as refreshed_at
+        {{ run_stamp() }} as refreshed_at,
+        -- change tracking
+        {{ source_snapshot_xmin() }} as source_xmin
     from order_items
     {% if is_incremental() %}
     -- "= any(array(...))" rather than "in (...)": a plain filter that postgres

@@ -16,7 +16,7 @@
         pre_hook=["{{ tune_fact_transaction() }}"],
         post_hook=[
             "{{ delete_soft_deleted_orders() }}",
-            "{{ delete_rows_missing_from(ref('stg_shop__orders'), 'order_id') }}",
+            "{{ delete_orders_missing_from_raw() }}",
         ],
     )
 }}
@@ -50,48 +50,130 @@ loaded as not materialized (
         item_count,
         customer_order_number,
         days_since_previous_order,
-        is_first_order,
-        order_updated_at
+        is_first_order
     from {{ this }}
 ),
 
-changed_orders as (
-    -- one pass over raw and the loaded orders, joined on the key: live orders not
-    -- loaded yet or whose order row changed since it was loaded, whatever their
-    -- timestamps (rows stamped by another clock, e.g. an appended day older than an
-    -- edit made in the app; orders without lines included), soft-deleted or
-    -- vanished orders still loaded, and the look-back window (orders changed or
-    -- soft-deleted within it)
-    select coalesce(raw_orders.order_id, loaded.order_id) as order_id
+-- orders written in raw since this fact's latest build (new, changed or
+-- soft-deleted, whichever clock stamped their updated_at; orders without lines
+-- included) or changed or soft-deleted within the look-back window: one pass over
+-- raw, no comparison with the loaded rows
+written_orders as (
+    select order_id
     from raw_orders
-    full outer join loaded
-        on raw_orders.order_id = loaded.order_id
     where
-        raw_orders.order_id is null
-        or (raw_orders.is_deleted and loaded.order_id is not null)
-        or (
-            not raw_orders.is_deleted
-            and raw_orders.updated_at is distinct from loaded.order_updated_at
-        )
-        or raw_orders.updated_at >= {{ lookback_cutoff() }}
-        or raw_orders.deleted_at >= {{ lookback_cutoff() }}
+        {{ written_since_last_build() }}
+        or updated_at >= {{ lookback_cutoff() }}
+        or deleted_at >= {{ lookback_cutoff() }}
+),
+
+deleted_orders as (
+    select order_id
+    from raw_orders
+    where is_deleted
+),
+
+-- the orders of raw the fact may not hold: the written and the soft-deleted ones
+-- (the fact holds every other order of raw) ...
+candidate_orders as (
+    select written_orders.order_id
+    from written_orders
 
     union
 
-    -- lines (re)written by fct_order_items since this fact last ran: a line added,
-    -- changed, moved or removed, or its order changed (read through the index on
-    -- refreshed_at)
+    select deleted_orders.order_id
+    from deleted_orders
+),
+
+-- ... and how many of them it does not hold ("= any(array(...))" here and below:
+-- index lookups, not joins)
+unloaded_orders as (
+    select
+        (select count(*) as candidate_count from candidate_orders)
+        - (
+            select count(*) as loaded_count
+            from loaded
+            where
+                loaded.order_id = any(array(
+                    select candidate_orders.order_id from candidate_orders
+                ))
+        ) as order_count
+),
+
+-- the lines fct_order_items (re)wrote since this fact last ran: a line added,
+-- changed, moved or removed, or its order changed (read through the index on
+-- refreshed_at)
+rewritten_lines as (
     select order_items.order_id
     from order_items
     where order_items.refreshed_at > {{ last_refreshed_at() }}
+),
+
+changed_orders as (
+    select written_orders.order_id
+    from written_orders
 
     union
 
-    -- orders that lost all their lines (no line left to be re-stamped)
+    -- soft-deleted orders still loaded, however long ago they were deleted
     select loaded.order_id
     from loaded
     where
-        loaded.item_count > 0
+        loaded.order_id = any(array(
+            select deleted_orders.order_id from deleted_orders
+        ))
+
+    union
+
+    -- orders gone from raw but still loaded. The loaded orders still in raw are
+    -- the orders of raw minus those not loaded: only when the fact holds more
+    -- orders than that are the loaded orders compared with raw
+    select loaded.order_id
+    from loaded
+    where
+        (
+            select count(all_loaded.order_id) as loaded_count
+            from loaded as all_loaded
+        )
+        > (select count(*) as raw_count from raw_orders)
+        - (select unloaded_orders.order_count from unloaded_orders)
+        and not exists (
+            select raw_orders.order_id
+            from raw_orders
+            where raw_orders.order_id = loaded.order_id
+        )
+
+    union
+
+    select rewritten_lines.order_id
+    from rewritten_lines
+
+    union
+
+    -- orders that lost all their lines (no line left to be re-stamped). The lines
+    -- should add up to the item counts of the loaded orders whose lines were
+    -- neither rewritten nor dropped with a soft-deleted order, plus the rewritten
+    -- lines: only when they do not are the loaded orders compared with the lines
+    select loaded.order_id
+    from loaded
+    where
+        (select count(*) as line_count from order_items)
+        != (
+            select coalesce(sum(all_loaded.item_count), 0) as item_count
+            from loaded as all_loaded
+        )
+        - (
+            select coalesce(sum(touched.item_count), 0) as item_count
+            from loaded as touched
+            where
+                touched.order_id = any(array(
+                    select rewritten_lines.order_id from rewritten_lines
+                    union
+                    select deleted_orders.order_id from deleted_orders
+                ))
+        )
+        + (select count(*) as line_count from rewritten_lines)
+        and loaded.item_count > 0
         and not exists (
             select order_items.order_id
             from order_items
@@ -105,15 +187,19 @@ customers_to_refresh as (
     -- recompute the customer, before (loaded) and after (raw) a change of customer
     select raw_orders.customer_id
     from raw_orders
-    inner join changed_orders
-        on raw_orders.order_id = changed_orders.order_id
+    where
+        raw_orders.order_id = any(array(
+            select changed_orders.order_id from changed_orders
+        ))
 
     union
 
     select loaded.customer_id
     from loaded
-    inner join changed_orders
-        on loaded.order_id = changed_orders.order_id
+    where
+        loaded.order_id = any(array(
+            select changed_orders.order_id from changed_orders
+        ))
 ),
 
 orders_to_refresh as (
@@ -204,7 +290,9 @@ final as (
             orders_to_refresh.updated_at, order_totals.updated_at
         ) as updated_at,
         orders_to_refresh.updated_at as order_updated_at,
-        {{ run_stamp() }} as refreshed_at
+        {{ run_stamp() }} as refreshed_at,
+        -- change tracking
+        {{ source_snapshot_xmin() }} as source_xmin
     from orders_to_refresh
     left join order_totals
         on orders_to_refresh.order_id = order_totals.order_id
