@@ -197,6 +197,36 @@
 {% endmacro %}
 
 
+{#- Post-hook of int_basket_items: delete the rows, on the days whose orders
+    changed since the previous run, that this run did not rewrite and whose line
+    is no longer a sale line of the fact (an order cancelled, soft-deleted or
+    gone, a line removed or given another product). -#}
+{% macro delete_basket_items_no_longer_sold() %}
+    with changed_days as (
+        {{ order_dates_changed_since(previous_refreshed_at()) }}
+    )
+
+    delete from {{ this }} as target
+    where
+        -- "= any(array(...))": both sides read through their order_date indexes
+        target.order_date = any(array(
+            select changed_days.order_date from changed_days
+        ))
+        and target.refreshed_at < {{ run_stamp() }}
+        and not exists (
+            select 1
+            from {{ ref('fct_order_items') }} as lines
+            where
+                lines.order_date = any(array(
+                    select changed_days.order_date from changed_days
+                ))
+                and lines.order_id = target.order_id
+                and lines.product_id = target.product_id
+                and lines.is_sale
+        )
+{% endmacro %}
+
+
 {#- Post-hook of a month-keyed incremental model: as delete_stale_days, per
     month. -#}
 {% macro delete_stale_months(month_column='month_start_date') %}

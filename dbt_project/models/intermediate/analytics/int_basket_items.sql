@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key='order_date',
+        unique_key='order_id',
         on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['order_id', 'product_id'], 'unique': true},
@@ -11,31 +11,31 @@
             {'columns': ['refreshed_at']},
         ],
         pre_hook=["{{ tune_mart_transaction() }}"],
-        post_hook=["{{ delete_stale_days() }}"],
+        post_hook=["{{ delete_basket_items_no_longer_sold() }}"],
     )
 }}
 
--- the days changed since the last run (incremental runs and the post-hook):
+-- the days changed since the last run (the post-hook):
 -- depends_on: {{ ref('int_order_dates_changed') }}
 
 -- one row per product in a sale order: the market-basket transactions.
--- Incremental: the days whose orders changed since the last run are rebuilt from
--- the fact (see def_incremental_marts)
+-- Incremental: the orders whose lines fct_order_items rewrote since the last run
+-- are rebuilt (see def_incremental_marts)
 with order_items as not materialized (
     select * from {{ ref('fct_order_items') }}
 ),
 
 {% if is_incremental() %}
 
-days_to_refresh as (
-    {{ order_dates_changed_since(last_refreshed_at()) }}
-),
-
 lines as (
     select * from order_items
     where
-        order_date = any(array(
-            select days_to_refresh.order_date from days_to_refresh
+        -- "= any(array(...))": read through the indexes on refreshed_at and
+        -- order_id, not by a join with the whole fact
+        order_id = any(array(
+            select rewritten.order_id
+            from order_items as rewritten
+            where rewritten.refreshed_at > {{ last_refreshed_at() }}
         ))
 ),
 
