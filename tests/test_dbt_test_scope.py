@@ -59,7 +59,7 @@ def _dbt_test(warehouse: dict, select: str, *extra: str):
             psycopg.errors.NotNullViolation,
         ),
         (
-            "update marts.rpt_sales_daily set revenue = -1",
+            "update marts.rpt_sales_monthly set revenue = -1",
             psycopg.errors.CheckViolation,
         ),
         ("update marts.dim_date set month = 13", psycopg.errors.CheckViolation),
@@ -147,53 +147,55 @@ def test_line_by_line_singular_tests_read_the_latest_build(warehouse):
     assert _dbt_test(warehouse, "assert_order_totals_match_lines").returncode == 0
 
 
-KEY_TEST = "rpt_sales_daily,test_name:unique_key"
-DAILY_KEY = "order_date, channel_id, region_id, category"
+KEY_TEST = "rpt_sales_monthly,test_name:unique_key"
+MONTHLY = "marts.rpt_sales_monthly"
+MONTHLY_KEY = "month_start_date, channel_id, region_id, category"
 
 
 def test_key_tests_check_the_keys_of_the_latest_build(warehouse):
     env = warehouse["env"]
-    (day,) = query(env, "select max(order_date) from marts.rpt_sales_daily")[0]
-    row = f"order_date = '{day}' and ({DAILY_KEY}) = (select {DAILY_KEY} from"
-    row += f" marts.rpt_sales_daily where order_date = '{day}' order by {DAILY_KEY}"
-    row += " limit 1)"
+    # as after an incremental build that rewrote one row: the others are older
+    (latest,) = query(env, f"select min(ctid)::text from {MONTHLY}")[0]
+    _execute(
+        env,
+        f"update {MONTHLY} set refreshed_at = refreshed_at - interval '1 day'"
+        f" where ctid <> '{latest}'::tid",
+    )
+    _execute(env, f"analyze {MONTHLY}")
     # a key held twice, by two rows kept from an earlier build
+    (old,) = query(env, f"select max(ctid)::text from {MONTHLY}")[0]
     _execute(
         env,
-        "update marts.rpt_sales_daily set refreshed_at = refreshed_at"
-        f" - interval '1 day' where {row}",
+        f"insert into {MONTHLY} select * from {MONTHLY} where ctid = '{old}'::tid",
     )
-    _execute(
-        env,
-        "insert into marts.rpt_sales_daily"
-        f" select * from marts.rpt_sales_daily where {row}",
-    )
+    (copy,) = query(env, f"select max(ctid)::text from {MONTHLY}")[0]
     try:
         kept = _dbt_test(warehouse, KEY_TEST)
         assert kept.returncode == 0, kept.stdout[-3000:]
         everything = _dbt_test(warehouse, KEY_TEST, "--vars", "{test_all_rows: true}")
         assert everything.returncode != 0
-        assert "unique_key_rpt_sales_daily" in everything.stdout
+        assert "unique_key_rpt_sales_monthly" in everything.stdout
 
-        # one of the two rows written by the latest build
+        # the copy written by the latest build
         _execute(
             env,
-            "update marts.rpt_sales_daily set refreshed_at = (select max(refreshed_at)"
-            " from marts.rpt_sales_daily) where ctid = (select min(ctid)"
-            f" from marts.rpt_sales_daily where {row})",
+            f"update {MONTHLY} set refreshed_at = (select max(refreshed_at)"
+            f" from {MONTHLY}) where ctid = '{copy}'::tid",
         )
-        latest = _dbt_test(warehouse, KEY_TEST)
-        assert latest.returncode != 0
-        assert "unique_key_rpt_sales_daily" in latest.stdout
+        latest_build = _dbt_test(warehouse, KEY_TEST)
+        assert latest_build.returncode != 0
+        assert "unique_key_rpt_sales_monthly" in latest_build.stdout
     finally:
+        # the copy is the last row version of the duplicated key
         _execute(
             env,
-            "delete from marts.rpt_sales_daily where ctid = (select max(ctid)"
-            f" from marts.rpt_sales_daily where {row})",
+            f"delete from {MONTHLY} where ctid = (select max(ctid) from {MONTHLY}"
+            f" where ({MONTHLY_KEY}) in (select {MONTHLY_KEY} from {MONTHLY}"
+            f" group by {MONTHLY_KEY} having count(*) > 1))",
         )
         _execute(
             env,
-            "update marts.rpt_sales_daily set refreshed_at = (select max(refreshed_at)"
-            f" from marts.rpt_sales_daily) where {row}",
+            f"update {MONTHLY} set refreshed_at = (select max(refreshed_at)"
+            f" from {MONTHLY})",
         )
     assert _dbt_test(warehouse, KEY_TEST).returncode == 0

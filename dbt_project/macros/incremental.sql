@@ -213,6 +213,12 @@
             select changed_days.order_date from changed_days
         ))
         and target.refreshed_at < {{ run_stamp() }}
+        -- nothing to do when every row is of this run (the first build)
+        and exists (
+            select 1
+            from {{ this }} as earlier
+            where earlier.refreshed_at < {{ run_stamp() }}
+        )
         and not exists (
             select 1
             from {{ ref('fct_order_items') }} as lines

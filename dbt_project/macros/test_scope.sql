@@ -8,8 +8,9 @@
     latest `refreshed_at`. After a full build or `--full-refresh` that is every row.
     The key tests (unique_key, unique_combination_of_columns) check only the keys
     the latest build wrote, each against the whole table: a duplicate always
-    involves a row of the build that created it. `--vars '{test_all_rows: true}'`
-    makes every test read every row.
+    involves a row of the build that created it (when that build wrote a tenth of
+    the table or more, the whole table is grouped instead, in one pass).
+    `--vars '{test_all_rows: true}'` makes every test read every row.
 -#}
 
 {#- `relation`, or only the rows written by its latest build. -#}
@@ -30,6 +31,10 @@
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- set source = relation -%}
+    {%- if execute and _checks_keys_of_latest_build() -%}
+        {#- duplicate_keys applies `where` itself -#}
+        {%- do return(relation) -%}
+    {%- endif -%}
     {%- if execute and _reads_latest_build_only() -%}
         {%- set source = latest_build_rows(relation) ~ ' as latest_build' -%}
     {%- endif -%}
@@ -41,16 +46,22 @@
 
 
 {#- The key values of `relation` (a column list) that are held by more than one
-    row, or (nulls_fail) null. On an incremental model: only the keys of its latest
-    build, each looked up in the whole table. -#}
+    row, or (nulls_fail) null. On an incremental model whose latest build wrote
+    few rows: only the keys of that build, each looked up in the whole table (or
+    in what the test's `where` keeps). -#}
 {% macro duplicate_keys(relation, columns, nulls_fail) -%}
     {%- set key = columns | join(', ') -%}
     {%- set any_null = columns | join(' is null or ') ~ ' is null' -%}
-    {%- if execute and _tests_latest_build() and not config.get('where') %}
+    {%- set of_latest_build = execute and _checks_keys_of_latest_build() -%}
+    {#- get_where_subquery left `where` to this macro -#}
+    {%- set where = config.get('where') if of_latest_build else none -%}
+    {%- if of_latest_build and _latest_build_is_small(relation) %}
     with latest_keys as (
         select ctid as row_ref, {{ key }}
         from {{ relation }}
-        where refreshed_at >= (select max(refreshed_at) from {{ relation }})
+        where
+            refreshed_at >= (select max(refreshed_at) from {{ relation }})
+            and ({{ where or 'true' }})
     )
 
     select {{ key }}
@@ -64,13 +75,45 @@
                 other.{{ column }} = latest_keys.{{ column }} and
                 {% endfor -%}
                 other.ctid <> latest_keys.row_ref
+                and ({{ where or 'true' }})
         )
     {%- else %}
     select {{ key }}, count(*) as n_records
     from {{ relation }}
+    {%- if where %}
+    where {{ where }}
+    {%- endif %}
     group by {{ key }}
     having count(*) > 1{% if nulls_fail %} or {{ any_null }}{% endif %}
     {%- endif %}
+{%- endmacro %}
+
+
+{#- True when the latest build of `relation` wrote less than a tenth of the rows
+    the table had when last analyzed: then its keys are looked up one by one.
+    After a full build (every row is of the latest build, and a new table has no
+    statistics yet) the whole table is grouped instead, in one pass. -#}
+{% macro _latest_build_is_small(relation) -%}
+    {%- set sizes = run_query(
+        "select (select count(*) from " ~ relation ~ " where refreshed_at >= "
+        ~ "(select max(refreshed_at) from " ~ relation ~ ")), "
+        ~ "(select c.reltuples from pg_class as c inner join pg_namespace as n "
+        ~ "on c.relnamespace = n.oid where n.nspname = '" ~ relation.schema
+        ~ "' and c.relname = '" ~ relation.identifier ~ "')"
+    ) -%}
+    {%- set latest, analyzed = sizes.rows[0][0], sizes.rows[0][1] -%}
+    {%- do return(analyzed is not none and latest * 10 < analyzed) -%}
+{%- endmacro %}
+
+
+{#- True when the test being compiled is a key test and its model is incremental
+    with a `refreshed_at` stamp. -#}
+{% macro _checks_keys_of_latest_build() -%}
+    {%- set test_name = (model.get('test_metadata') or {}).get('name') -%}
+    {%- do return(
+        test_name in ['unique_key', 'unique_combination_of_columns']
+        and _tests_latest_build()
+    ) -%}
 {%- endmacro %}
 
 

@@ -5,7 +5,10 @@
         unique_key='order_date',
         on_schema_change='append_new_columns',
         indexes=[
-            {'columns': ['order_date']},
+            {
+                'columns': ['order_date', 'channel_id', 'region_id', 'category'],
+                'unique': true,
+            },
             {'columns': ['category', 'order_date']},
             {'columns': ['refreshed_at']},
         ],
