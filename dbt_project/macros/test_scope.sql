@@ -94,15 +94,16 @@
     After a full build (every row is of the latest build, and a new table has no
     statistics yet) the whole table is grouped instead, in one pass. -#}
 {% macro _latest_build_is_small(relation) -%}
+    {#- a table never analyzed (reltuples -1) was just created: not counted -#}
     {%- set sizes = run_query(
-        "select (select count(*) from " ~ relation ~ " where refreshed_at >= "
-        ~ "(select max(refreshed_at) from " ~ relation ~ ")), "
-        ~ "(select c.reltuples from pg_class as c inner join pg_namespace as n "
+        "select c.reltuples, case when c.reltuples >= 0 then (select count(*) from "
+        ~ relation ~ " where refreshed_at >= (select max(refreshed_at) from "
+        ~ relation ~ ")) end from pg_class as c inner join pg_namespace as n "
         ~ "on c.relnamespace = n.oid where n.nspname = '" ~ relation.schema
-        ~ "' and c.relname = '" ~ relation.identifier ~ "')"
+        ~ "' and c.relname = '" ~ relation.identifier ~ "'"
     ) -%}
-    {%- set latest, analyzed = sizes.rows[0][0], sizes.rows[0][1] -%}
-    {%- do return(analyzed is not none and latest * 10 < analyzed) -%}
+    {%- set analyzed, latest = sizes.rows[0][0], sizes.rows[0][1] -%}
+    {%- do return(latest is not none and latest * 10 < analyzed) -%}
 {%- endmacro %}
 
 
