@@ -132,10 +132,9 @@
 
 {#- Post-hook of a fact: delete the rows whose key no longer exists in raw (a
     line removed from an order, an order deleted outright), whatever their
-    timestamps. The fact holds every live row of raw (`live_row_count`, an
-    expression),
-    so it holds a row gone from raw only when it has more rows than that: only
-    then are the keys compared with raw. -#}
+    timestamps. The fact holds every live row of raw (`live_row_count`, a scalar
+    query), so it holds a row gone from raw only when it has more rows than that:
+    only then are the keys compared with raw. -#}
 {% macro delete_rows_missing_from(relation, key_column, live_row_count) %}
     delete from {{ this }} as target
     where
@@ -151,26 +150,32 @@
 {#- Post-hook of fct_order_items: lines removed from raw. The live lines are the
     lines of raw minus those of soft-deleted orders. -#}
 {% macro delete_lines_missing_from_raw() %}
+    {%- set live_lines -%}
+        (select count(*) from {{ ref('stg_shop__order_items') }})
+        - (
+            select count(*)
+            from {{ ref('stg_shop__order_items') }} as lines
+            where lines.order_id = any(array(
+                select orders.order_id
+                from {{ ref('stg_shop__orders') }} as orders
+                where orders.is_deleted
+            ))
+        )
+    {%- endset -%}
     {{ delete_rows_missing_from(
-        ref('stg_shop__order_items'),
-        'order_item_id',
-        "(select count(*) from " ~ ref('stg_shop__order_items') ~ ") - ("
-        ~ "select count(*) from " ~ ref('stg_shop__order_items') ~ " as lines"
-        ~ " where lines.order_id = any(array("
-        ~ "select orders.order_id from " ~ ref('stg_shop__orders') ~ " as orders"
-        ~ " where orders.is_deleted)))",
+        ref('stg_shop__order_items'), 'order_item_id', live_lines
     ) }}
 {% endmacro %}
 
 
 {#- Post-hook of fct_orders: orders deleted outright from raw. -#}
 {% macro delete_orders_missing_from_raw() %}
-    {{ delete_rows_missing_from(
-        ref('stg_shop__orders'),
-        'order_id',
-        "select count(*) from " ~ ref('stg_shop__orders') ~ " as orders"
-        ~ " where not orders.is_deleted",
-    ) }}
+    {%- set live_orders -%}
+        select count(*)
+        from {{ ref('stg_shop__orders') }} as orders
+        where not orders.is_deleted
+    {%- endset -%}
+    {{ delete_rows_missing_from(ref('stg_shop__orders'), 'order_id', live_orders) }}
 {% endmacro %}
 
 
