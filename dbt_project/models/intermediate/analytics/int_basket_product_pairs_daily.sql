@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key='order_date',
+        unique_key=['order_date', 'product_a_id', 'product_b_id'],
         on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['order_date', 'product_a_id', 'product_b_id'], 'unique': true},
@@ -19,9 +19,11 @@
 -- products bought together, per day: one row per order date and unordered pair of
 -- products (product_a_id < product_b_id) with the number of that day's baskets
 -- holding both. Incremental: the days whose orders changed since the last run
--- are counted again; a pair that no longer occurs on such a day keeps its row
--- with a count of 0, so that int_basket_product_pairs_counted sees its total
--- change (see def_incremental_marts)
+-- are counted again, and only the pairs whose count changed are written (most of
+-- a day's pairs keep their count when a few of its orders change status); a pair
+-- that no longer occurs on such a day keeps its row with a count of 0, so that
+-- int_basket_product_pairs_counted sees its total change (see
+-- def_incremental_marts)
 with basket_items as not materialized (
     select * from {{ ref('int_basket_items') }}
 ),
@@ -68,7 +70,8 @@ previous as (
     select
         order_date,
         product_a_id,
-        product_b_id
+        product_b_id,
+        pair_count
     from {{ this }}
     where
         order_date = any(array(
@@ -88,6 +91,7 @@ counted as (
             pairs.order_date = previous.order_date
             and pairs.product_a_id = previous.product_a_id
             and pairs.product_b_id = previous.product_b_id
+    where coalesce(pairs.pair_count, 0) != coalesce(previous.pair_count, 0)
 ),
 
 {% else %}
