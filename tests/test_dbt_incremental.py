@@ -41,6 +41,7 @@ INCREMENTAL = (
     "marts.rpt_kpi_daily",
     "marts.rpt_sales_monthly_totals",
     "intermediate.int_order_dates_changed",
+    "intermediate.int_customer_months",
     "intermediate.int_basket_items",
     "intermediate.int_basket_product_pairs_daily",
     "intermediate.int_basket_product_pairs_counted",

@@ -6,24 +6,21 @@
     )
 }}
 
-with orders as (
-    select * from {{ ref('fct_orders') }}
+-- one row per customer and month with a sale (incremental: only the changed
+-- months are aggregated again from the fact)
+with customer_months as (
+    select * from {{ ref('int_customer_months') }}
 ),
 
-sale_orders as (
-    select
-        customer_id,
-        net_revenue,
-        date_trunc('month', order_date)::date as activity_month
-    from orders
-    where is_sale
+orders as (
+    select * from {{ ref('fct_orders') }}
 ),
 
 cohorts as (
     select
         customer_id,
         min(activity_month) as cohort_month
-    from sale_orders
+    from customer_months
     group by customer_id
 ),
 
@@ -39,28 +36,30 @@ cohort_sizes as (
 customer_activity as (
     select
         cohorts.cohort_month,
-        sale_orders.customer_id,
-        sale_orders.net_revenue,
+        customer_months.sale_orders,
+        customer_months.revenue,
         (
             (
-                extract(year from sale_orders.activity_month)
+                extract(year from customer_months.activity_month)
                 - extract(year from cohorts.cohort_month)
             ) * 12
-            + extract(month from sale_orders.activity_month)
+            + extract(month from customer_months.activity_month)
             - extract(month from cohorts.cohort_month)
         )::integer as months_since_first_order
-    from sale_orders
+    from customer_months
     inner join cohorts
-        on sale_orders.customer_id = cohorts.customer_id
+        on customer_months.customer_id = cohorts.customer_id
 ),
 
+-- a row of customer_months is one customer active in one month: counting rows
+-- counts distinct customers
 activity as (
     select
         cohort_month,
         months_since_first_order,
-        count(distinct customer_id) as active_customers,
-        count(*) as orders,
-        sum(net_revenue) as revenue
+        count(*) as active_customers,
+        sum(sale_orders) as orders,
+        sum(revenue) as revenue
     from customer_activity
     group by cohort_month, months_since_first_order
 ),

@@ -1,0 +1,128 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['customer_id', 'activity_month'],
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['customer_id', 'activity_month'], 'unique': true},
+            {'columns': ['activity_month']},
+            {'columns': ['refreshed_at']},
+        ],
+        pre_hook=["{{ tune_mart_transaction() }}"],
+        post_hook=[
+            "delete from {{ this }} where refreshed_at = {{ run_stamp() }}"
+            ~ " and sale_orders = 0",
+        ],
+    )
+}}
+
+-- the days changed since the last run (incremental runs):
+-- depends_on: {{ ref('int_order_dates_changed') }}
+
+-- each customer's sales per calendar month: one row per customer and month with at
+-- least one sale, i.e. one active customer in the cohort matrix. Incremental: the
+-- months with a day whose orders changed since the last run are aggregated again
+-- from the fact, and only the rows whose figures changed are written; a customer
+-- no longer active in such a month is written with zero sales, which the
+-- post-hook deletes (see def_incremental_marts)
+with orders as not materialized (
+    select * from {{ ref('fct_orders') }}
+),
+
+calendar as (
+    select * from {{ ref('dim_date') }}
+),
+
+{% if is_incremental() %}
+
+months_to_refresh as (
+    select date_trunc('month', changed_days.order_date)::date as month_start_date
+    from ({{ order_dates_changed_since(last_refreshed_at()) }}) as changed_days
+    group by date_trunc('month', changed_days.order_date)::date
+),
+
+orders_to_aggregate as (
+    select * from orders
+    where
+        order_date = any(array(
+            select calendar.date_day
+            from calendar
+            inner join months_to_refresh
+                on calendar.month_start_date = months_to_refresh.month_start_date
+        ))
+),
+
+{% else %}
+
+orders_to_aggregate as (
+    select * from orders
+),
+
+{% endif %}
+
+monthly as (
+    select
+        customer_id,
+        date_trunc('month', order_date)::date as activity_month,
+        count(*) as sale_orders,
+        sum(net_revenue) as revenue
+    from orders_to_aggregate
+    where is_sale
+    group by customer_id, date_trunc('month', order_date)::date
+),
+
+{% if is_incremental() %}
+
+previous as (
+    select
+        customer_id,
+        activity_month,
+        sale_orders,
+        revenue
+    from {{ this }}
+    where
+        activity_month = any(array(
+            select months_to_refresh.month_start_date from months_to_refresh
+        ))
+),
+
+changed as (
+    select
+        coalesce(monthly.customer_id, previous.customer_id) as customer_id,
+        coalesce(monthly.activity_month, previous.activity_month) as activity_month,
+        coalesce(monthly.sale_orders, 0) as sale_orders,
+        coalesce(monthly.revenue, 0) as revenue
+    from monthly
+    full outer join previous
+        on
+            monthly.customer_id = previous.customer_id
+            and monthly.activity_month = previous.activity_month
+    where
+        monthly.sale_orders is distinct from previous.sale_orders
+        or monthly.revenue is distinct from previous.revenue
+),
+
+{% else %}
+
+changed as (
+    select * from monthly
+),
+
+{% endif %}
+
+final as (
+    select
+        -- ids
+        customer_id,
+        -- numerics
+        sale_orders::bigint as sale_orders,
+        revenue::numeric(18, 2) as revenue,
+        -- dates
+        activity_month,
+        -- timestamps
+        {{ run_stamp() }} as refreshed_at
+    from changed
+)
+
+select * from final
