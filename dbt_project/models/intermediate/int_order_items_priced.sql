@@ -67,7 +67,12 @@ priced as (
         orders.ordered_at,
         greatest(order_items.updated_at, orders.updated_at) as updated_at,
         order_items.updated_at as line_updated_at,
-        orders.updated_at as order_updated_at
+        orders.updated_at as order_updated_at,
+        -- the same order id, from the orders side of the join: postgres applies a
+        -- filter "order_id = any(...)" to the lines only (it does not carry it
+        -- across the join); a filter on this column reaches the orders, read
+        -- through their primary key instead of whole
+        orders.order_id as order_id_from_orders
     from order_items
     inner join orders
         on order_items.order_id = orders.order_id

@@ -189,9 +189,13 @@ final as (
     from order_items
     {% if is_incremental() %}
     -- "= any(array(...))" rather than "in (...)": a plain filter that postgres
-    -- pushes down into the views (index scans instead of whole-table joins)
+    -- pushes down into the views (index scans instead of whole-table joins), on
+    -- both sides of the join of lines and orders
     where
         order_id = any(array(
+            select orders_to_refresh.order_id from orders_to_refresh
+        ))
+        and order_id_from_orders = any(array(
             select orders_to_refresh.order_id from orders_to_refresh
         ))
     {% endif %}
