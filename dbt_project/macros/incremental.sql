@@ -188,6 +188,30 @@
 {%- endmacro %}
 
 
+{#- The months (first days, as month_start_date) with a day whose orders changed
+    after `since`. -#}
+{% macro months_changed_since(since) -%}
+    select date_trunc('month', changes.order_date)::date as month_start_date
+    from {{ ref('int_order_dates_changed') }} as changes
+    where changes.changed_at > {{ since }}
+    group by date_trunc('month', changes.order_date)::date
+{%- endmacro %}
+
+
+{#- A filter: `date_column` falls in one of the months of the CTE `months` (column
+    month_start_date). Written as "= any(array(...))" over the model's `calendar`
+    CTE (dim_date), so that postgres reads those days through the index on the
+    date instead of joining the whole table. -#}
+{% macro date_in_months(months, date_column='order_date') -%}
+    {{ date_column }} = any(array(
+        select calendar.date_day
+        from calendar
+        inner join {{ months }}
+            on calendar.month_start_date = {{ months }}.month_start_date
+    ))
+{%- endmacro %}
+
+
 {#- Post-hook of a date-keyed incremental model: delete its rows for the days whose
     orders changed after the row was written and that the run did not rewrite (a
     day left without any row of this model, e.g. its last sale cancelled). Reads

@@ -40,8 +40,7 @@ calendar as (
 {% if is_incremental() %}
 
 months_to_refresh as (
-    select date_trunc('month', changed_days.order_date)::date as month_start_date
-    from ({{ order_dates_changed_since(last_refreshed_at()) }}) as changed_days
+    {{ months_changed_since(last_refreshed_at()) }}
 
     union
 
@@ -61,12 +60,7 @@ months_to_refresh as (
 lines_to_aggregate as (
     select * from order_items
     where
-        order_date = any(array(
-            select calendar.date_day
-            from calendar
-            inner join months_to_refresh
-                on calendar.month_start_date = months_to_refresh.month_start_date
-        ))
+        {{ date_in_months('months_to_refresh') }}
 ),
 
 {% else %}
