@@ -314,8 +314,9 @@ def render(results: list[dict], empty: dict) -> str:
         + "; ".join(f"{r['parse_s']:.1f} s at scale {r['scale']:g}" for r in results)
         + ".",
     ]
-    lines += [_verdict_text(r, empty) for r in results if r["scale"] == 10]
-    lines += [
+    verdicts = [_verdict_text(r, empty) for r in results if r["scale"] == 10]
+    # without scale 10 the floor has no verdict paragraph to stand in
+    lines += verdicts or [
         "",
         f"Build of the project on empty raw tables (the floor): "
         f"{empty['seconds']:.1f} s; CPU s, dbt / machine: {_cpu(empty)}.",
