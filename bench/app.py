@@ -35,9 +35,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.report import write_section  # noqa: E402
-from loader import db  # noqa: E402
+from core import db  # noqa: E402
+from core.dbt_runner import run_dbt  # noqa: E402
 from loader import generate as gen  # noqa: E402
-from loader.dbt_runner import run_dbt  # noqa: E402
 from loader.load import load_directory  # noqa: E402
 from streamlit_app import data  # noqa: E402
 

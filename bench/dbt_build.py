@@ -43,10 +43,11 @@ sys.path.insert(0, str(ROOT))
 
 
 from bench.report import write_section  # noqa: E402
-from loader import db  # noqa: E402
-from loader.dbt_runner import run_dbt  # noqa: E402
+from core import db  # noqa: E402
+from core.dbt_runner import run_dbt  # noqa: E402
+from core.schema import apply_schema  # noqa: E402
 from loader.generate import append_days, generate  # noqa: E402
-from loader.load import apply_schema, load_directory  # noqa: E402
+from loader.load import load_directory  # noqa: E402
 
 TOP = 10
 FULL_TARGET_S = 60.0

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.report import write_section  # noqa: E402
-from loader import db  # noqa: E402
+from core import db  # noqa: E402
 from loader.load import TABLES  # noqa: E402
 
 
@@ -79,7 +79,7 @@ def count_rows(folder: Path) -> int:
 
 def psql_ceiling(env: dict[str, str], folder: Path) -> float:
     """Seconds for `psql \\copy` of every file into bare copies of the tables."""
-    from loader.load import apply_schema
+    from core.schema import apply_schema
 
     with db.connect(env, autocommit=True) as conn:
         apply_schema(conn)
@@ -147,7 +147,7 @@ def pandas_to_sql(env: dict[str, str], folder: Path) -> tuple[float, int]:
 def bench_scale(base: dict[str, str], scale: float, work: Path) -> dict:
     clean = work / f"clean_{scale:g}"
     dirty = work / f"dirty_{scale:g}"
-    ecom = [sys.executable, "-m", "loader.cli"]
+    ecom = [sys.executable, "-m", "cli.main"]
     gen_s, gen_rss = run_measured(
         [*ecom, "generate", "--scale", str(scale), "--out", str(clean)], base
     )

@@ -1,3 +1,2 @@
-"""E-commerce warehouse loader: settings, embedded PostgreSQL, generator, CSV loader."""
-
-__version__ = "0.1.0"
+"""Shop data in: `loader.generate` makes a realistic, reproducible shop as CSV
+files; `loader.load` COPYs CSV files into the typed raw tables."""

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 from faker import Faker
 
-from loader.config import EcomError
+from core.errors import EcomError
 from loader.shop_model import (
     ADJECTIVES,
     BLACK_FRIDAY_BOOST,

@@ -34,10 +34,10 @@ import psycopg
 from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 
-from loader.config import EcomError
-from loader.db import connect
+from core.db import connect
+from core.errors import EcomError
+from core.schema import apply_schema
 
-SQL_DIR = Path(__file__).with_name("sql")
 # Dependency order: parents before children.
 TABLES = (
     "regions",
@@ -52,30 +52,6 @@ COPY_CHUNK_BYTES = 1 << 20
 HEADER_SAMPLE_BYTES = 64 << 10
 
 ProgressCallback = Callable[[str, int, int], None]
-
-
-# --------------------------------------------------------------------------- schema
-
-
-def apply_schema(conn: psycopg.Connection) -> None:
-    """Create the raw schema and tables (idempotent: create ... if not exists).
-
-    A login that may not create objects in the database (the loader's own role,
-    ecom_loader) finds the schema made by its owner (`ecom db init`) and leaves
-    it as it is.
-    """
-    may_create, exists = conn.execute(
-        "select has_database_privilege(current_database(), 'CREATE'),"
-        " to_regclass('raw.order_items') is not null"
-        " and to_regnamespace('app') is not null"
-    ).fetchone()
-    if exists and not may_create:
-        return
-    with conn.transaction():
-        # Serialise concurrent first runs: DDL on the same objects would deadlock.
-        conn.execute("select pg_advisory_xact_lock(hashtext('ecom.raw_schema'))")
-        for path in sorted(SQL_DIR.glob("*.sql")):
-            conn.execute(path.read_text(encoding="utf-8"))
 
 
 @dataclass

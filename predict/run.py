@@ -14,8 +14,8 @@ import psycopg
 from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
 
-from loader import db
-from loader.config import EcomError
+from core import db
+from core.errors import EcomError
 from predict import customers, forecast, segments, tables
 
 Progress = Callable[[str, int, int], None]

@@ -20,8 +20,13 @@ if _PROJECT_ROOT not in sys.path:
 import psycopg  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from loader.accounts import User  # noqa: E402
-from loader.config import EcomError  # noqa: E402
+from core.accounts import User  # noqa: E402
+from core.errors import (  # noqa: E402
+    EcomError,
+    WarehouseError,
+    WarehouseUnavailable,
+    one_line,
+)
 from streamlit_app import auth, data, sidebar, ui  # noqa: E402
 
 st.set_page_config(
@@ -141,17 +146,17 @@ def sign_in_page() -> None:
             )
             return
         except psycopg.Error as exc:
-            ui.unreachable(data.WarehouseUnavailable(data.one_line(exc)))
+            ui.unreachable(WarehouseUnavailable(one_line(exc)))
             return
         st.rerun()
 
 
 try:
     user = auth.restore()
-except data.WarehouseUnavailable as exc:
+except WarehouseUnavailable as exc:
     ui.unreachable(exc)
     st.stop()
-except data.WarehouseError:
+except WarehouseError:
     user = None  # no accounts table yet: the sign-in page says what to do
 auth.write_cookie()
 
@@ -169,17 +174,17 @@ with st.sidebar:
 
 try:
     status = data.warehouse_status()
-except data.WarehouseUnavailable as exc:
+except WarehouseUnavailable as exc:
     ui.unreachable(exc)
     st.stop()
-except data.WarehouseError as exc:
+except WarehouseError as exc:
     ui.page_error(exc)
     st.stop()
 
 if status.state == "ready" and page.title not in RAW_PAGES:
     try:
         sidebar.global_filters(data.filter_options())
-    except data.WarehouseError as exc:
+    except WarehouseError as exc:
         ui.page_error(exc)
         st.stop()
 elif page.title not in STANDALONE:
@@ -192,5 +197,5 @@ elif page.title not in STANDALONE:
 st.session_state["warehouse_state"] = status.state
 try:
     page.run()
-except data.WarehouseError as exc:
+except WarehouseError as exc:
     ui.page_error(exc)

@@ -1,6 +1,6 @@
 """Sign-in and roles in the app.
 
-The signed-in account lives in `st.session_state["user"]` (a loader.accounts.User).
+The signed-in account lives in `st.session_state["user"]` (a core.accounts.User).
 A browser keeps its sign-in across reloads and new tabs through a cookie holding
 a random token; the database stores only the token's hash (app.sessions).
 Viewers see the dashboards, editors also the editing pages and the refresh,
@@ -12,8 +12,10 @@ from __future__ import annotations
 import psycopg
 import streamlit as st
 
-from loader import accounts
-from loader.accounts import User
+from core import accounts
+from core.accounts import User
+from core.db import conninfo
+from core.errors import WarehouseError
 from streamlit_app import data
 
 SESSION_KEY = "user"
@@ -25,7 +27,7 @@ RANK = {"viewer": 0, "editor": 1, "admin": 2}
 
 def _connect() -> psycopg.Connection:
     return psycopg.connect(
-        data.conninfo(read_only=False, application_name="ecom-sign-in"),
+        conninfo(read_only=False, application_name="ecom-sign-in"),
         autocommit=True,
     )
 
@@ -67,7 +69,7 @@ def restore() -> User | None:
     """The account of this browser session as it is now: from the session state
     (re-read, so disabling an account or changing its role takes effect at the
     next page view) or from the sign-in cookie. Database errors propagate as
-    data.WarehouseError."""
+    WarehouseError."""
     user = current_user()
     if user is None:
         token = st.context.cookies.get(COOKIE) if st.context.cookies else None
@@ -108,7 +110,7 @@ def accounts_exist() -> bool:
     says what is wrong)."""
     try:
         rows = data.run_uncached("select exists (select 1 from app.users) as found")
-    except data.WarehouseError:
+    except WarehouseError:
         return True
     return bool(rows.iloc[0]["found"])
 

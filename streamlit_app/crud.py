@@ -2,7 +2,7 @@
 
 Rules:
 - read and write only the `raw` schema (and read `app.audit_log`); one connection
-  per operation from `data.conninfo(read_only=False)`, one transaction per write,
+  per operation from `conninfo(read_only=False)`, one transaction per write,
   and every write transaction names the signed-in user for the audit trigger
   (`set_config('ecom.app_user', ...)`);
 - values always travel as psycopg parameters; identifiers come from the entity
@@ -40,7 +40,8 @@ from psycopg import errors, sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from streamlit_app import data
+from core.db import conninfo, describe_database
+from core.errors import WarehouseError, WarehouseUnavailable, one_line
 
 APPLICATION_NAME = "ecom-editor"
 PAGE_SIZES = (10, 25, 50, 100)
@@ -69,7 +70,7 @@ AUDIT_ACTIONS = ("insert", "update", "delete")
 # --------------------------------------------------------------------------- errors
 
 
-class CrudError(data.WarehouseError):
+class CrudError(WarehouseError):
     """A problem to show on the page: `message` is fixed text (labels and numbers,
     never data); `detail`, when set, comes from the database: show it as text.
 
@@ -125,7 +126,7 @@ class Refused(CrudError):
     """An action the rules do not allow (e.g. deleting a region still in use)."""
 
 
-class Unavailable(CrudError, data.WarehouseUnavailable):
+class Unavailable(CrudError, WarehouseUnavailable):
     """The database cannot be reached."""
 
 
@@ -786,20 +787,19 @@ def _username(user: Any) -> str:
 
 
 def _one_line(exc: BaseException) -> str:
-    return data.one_line(exc) or type(exc).__name__
+    return one_line(exc) or type(exc).__name__
 
 
 @contextmanager
 def _connect() -> Iterator[psycopg.Connection]:
     """A connection of its own for one operation (autocommit; writes open a
     transaction); an unreachable server becomes `Unavailable`."""
-    dsn = data.conninfo(read_only=False, application_name=APPLICATION_NAME)
+    dsn = conninfo(read_only=False, application_name=APPLICATION_NAME)
     try:
         conn = psycopg.connect(dsn, autocommit=True)
     except psycopg.OperationalError as exc:
         raise Unavailable(
-            f"Cannot reach the database at {data.describe_database(dsn)}: "
-            f"{_one_line(exc)}"
+            f"Cannot reach the database at {describe_database(dsn)}: {_one_line(exc)}"
         ) from None
     try:
         conn.execute("set time zone 'UTC'")
@@ -810,7 +810,7 @@ def _connect() -> Iterator[psycopg.Connection]:
         ) from None
     except psycopg.OperationalError as exc:
         raise Unavailable(
-            f"Lost the connection to the database at {data.describe_database(dsn)}",
+            f"Lost the connection to the database at {describe_database(dsn)}",
             detail=_one_line(exc),
         ) from None
     finally:

@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from loader.accounts import User
+from core.accounts import User
 from streamlit_app import crud, ui
 
 log = logging.getLogger(__name__)

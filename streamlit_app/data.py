@@ -28,16 +28,20 @@ import pandas as pd
 import psycopg
 import streamlit as st
 from psycopg import errors
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.types.numeric import FloatLoader
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
+from core.db import conninfo, describe_database
+from core.errors import (
+    MartMissing,
+    QueryFailed,
+    WarehouseUnavailable,
+    one_line,
+)
 from streamlit_app.filters import Filters
 
 CACHE_TTL_SECONDS = 600
 STATUS_TTL_SECONDS = 15
-CONNECT_TIMEOUT_SECONDS = 5
-STATEMENT_TIMEOUT_MS = 30_000
 DBT_TARGET_VARIABLE = "ECOM_DBT_TARGET"
 DEFAULT_DBT_TARGET = Path(__file__).resolve().parent.parent / "dbt_project" / "target"
 
@@ -52,59 +56,7 @@ CORE_MARTS = (
 )
 
 
-# --------------------------------------------------------------------------- errors
-
-
-class WarehouseError(Exception):
-    """A database problem, with a message meant for a business user."""
-
-
-class WarehouseUnavailable(WarehouseError):
-    """The database cannot be reached."""
-
-
-class MartMissing(WarehouseError):
-    """A marts table does not exist (dbt has not built it yet)."""
-
-    def __init__(self, relation: str) -> None:
-        self.relation = relation
-        super().__init__(f"the table {relation} does not exist yet")
-
-
-class QueryFailed(WarehouseError):
-    """A query failed for another reason (e.g. marts from an older build)."""
-
-
 # ----------------------------------------------------------------------- connection
-
-
-def conninfo(read_only: bool = True, application_name: str = "ecom-dashboard") -> str:
-    """The connection string from the libpq variables of this process.
-
-    Dashboards use read-only sessions; the editing pages and the sign-in ask for
-    `read_only=False`.
-    """
-    base = os.environ.get("DATABASE_URL", "") if not os.environ.get("PGHOST") else ""
-    keys = {"PGHOST": "host", "PGPORT": "port", "PGUSER": "user"}
-    keys |= {"PGPASSWORD": "password", "PGDATABASE": "dbname"}
-    parts = {keys[k]: v for k, v in os.environ.items() if k in keys and v}
-    parts["connect_timeout"] = str(CONNECT_TIMEOUT_SECONDS)
-    parts["application_name"] = application_name
-    # Sessions with a time limit; the dashboards' are read-only as well.
-    parts["options"] = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}" + (
-        " -c default_transaction_read_only=on" if read_only else ""
-    )
-    return make_conninfo(base, **parts)
-
-
-def describe_database(dsn: str | None = None) -> str:
-    """host:port/dbname, for messages (never the password)."""
-    try:
-        parts = conninfo_to_dict(dsn or conninfo())
-    except psycopg.ProgrammingError:
-        return "(invalid connection settings)"
-    host = parts.get("host") or "localhost"
-    return f"{host}:{parts.get('port') or 5432}/{parts.get('dbname') or ''}"
 
 
 class _Pool:
@@ -166,15 +118,6 @@ _pool = _Pool()
 
 # Set by the benchmark to record every statement a page runs.
 _recorder: list[tuple[str, dict[str, Any]]] | None = None
-
-
-def one_line(exc: BaseException) -> str:
-    diag = getattr(exc, "diag", None)
-    primary = getattr(diag, "message_primary", None) if diag is not None else None
-    if primary:
-        return str(primary).strip()
-    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
-    return lines[0] if lines else ""
 
 
 def _execute(dsn: str, statement: str, params: dict[str, Any]) -> pd.DataFrame:

@@ -21,8 +21,9 @@ import webbrowser
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from loader.config import PROJECT_ROOT, EcomError
-from loader.db import APP_ROLE, PASSWORD_VARIABLES, app_roles, child_env, connect
+from core.db import APP_ROLE, PASSWORD_VARIABLES, app_roles, child_env, connect
+from core.errors import EcomError
+from core.settings import PROJECT_ROOT
 
 APP_DIR = Path(__file__).resolve().parent
 APP_SCRIPT = APP_DIR / "app.py"
@@ -85,7 +86,7 @@ def database_env(env: dict[str, str]) -> dict[str, str]:
     ECOM_BUILD_PGPASSWORD for the "Refresh warehouse" action (dbt needs more
     than the app's role may do).
     """
-    from loader.load import apply_schema
+    from core.schema import apply_schema
 
     with connect(env) as conn:
         apply_schema(conn)

@@ -39,9 +39,11 @@ import pandas as pd
 import psycopg
 from psycopg import errors
 
-from loader import db, dbt_runner
-from loader.config import PROJECT_ROOT, EcomError
-from loader.dbt_runner import DBT_PROJECT_DIR, dbt_command
+from core import db, dbt_runner
+from core.db import conninfo, describe_database
+from core.dbt_runner import DBT_PROJECT_DIR, dbt_command
+from core.errors import EcomError, WarehouseError, WarehouseUnavailable, one_line
+from core.settings import PROJECT_ROOT
 from streamlit_app import data
 from streamlit_app.launch import BUILD_PASSWORD_VARIABLE, BUILD_USER_VARIABLE
 
@@ -61,7 +63,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _NODE_NAME = re.compile(r"(?:(?:model|snapshot|seed|test|exposure)\s+)?(\S+)\s*$")
 
 
-class RefreshError(data.WarehouseError):
+class RefreshError(WarehouseError):
     """The refresh could not start (or its bookkeeping failed)."""
 
 
@@ -233,7 +235,7 @@ def latest() -> RefreshState | None:
     if job is None:
         return None
     state = job.snapshot()
-    if state.database != data.describe_database(_dsn()):
+    if state.database != describe_database(_dsn()):
         return None
     return state
 
@@ -345,7 +347,7 @@ def _begin(
             run_id=run_id,
             requested_by=requested_by,
             selection=tuple(selection),
-            database=data.describe_database(dsn),
+            database=describe_database(dsn),
             predictions=predictions,
             started_at=started_at,
         )
@@ -425,7 +427,7 @@ def _child_env(env: dict[str, str]) -> dict[str, str]:
 
 
 def dbt_env(env: dict[str, str], target: Path) -> dict[str, str]:
-    """What loader.dbt_runner.run_dbt gives dbt, without colours (the progress is
+    """What core.dbt_runner.run_dbt gives dbt, without colours (the progress is
     read from its log lines)."""
     process_env = dbt_runner.dbt_env(env, target)
     if not process_env.get("PGUSER"):
@@ -583,11 +585,11 @@ def dbt_error(output: list[str]) -> str:
 
 
 def run_predictions(env: dict[str, str]) -> tuple[bool, str]:
-    """`ecom predict` in a child process with the build credentials."""
+    """`python -m predict` in a child process with the build credentials."""
     process_env = _child_env(env) | {"NO_COLOR": "1", "TERM": "dumb"}
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", "loader.cli", "predict"],
+        [sys.executable, "-m", "predict"],
         cwd=PROJECT_ROOT,
         env=process_env,
         stdin=subprocess.DEVNULL,
@@ -658,7 +660,7 @@ def _finish(job: _Job, lock_conn: psycopg.Connection, dsn: str) -> None:
             # the lock's session died (e.g. a server restart): one more try
             with _connect(dsn) as conn:
                 conn.execute(_FINISH_SQL, params)
-    except (psycopg.Error, data.WarehouseError) as exc:
+    except (psycopg.Error, WarehouseError) as exc:
         job.update(
             message=state.message + f" (not recorded: {_one_line(exc)})",
         )
@@ -701,7 +703,7 @@ def history(limit: int = 20) -> pd.DataFrame:
 
 
 def _dsn() -> str:
-    return data.conninfo(read_only=False, application_name="ecom-refresh")
+    return conninfo(read_only=False, application_name="ecom-refresh")
 
 
 def _connect(dsn: str | None = None) -> psycopg.Connection:
@@ -709,8 +711,8 @@ def _connect(dsn: str | None = None) -> psycopg.Connection:
     try:
         return psycopg.connect(dsn, autocommit=True)
     except psycopg.OperationalError as exc:
-        raise data.WarehouseUnavailable(
-            f"Cannot reach the warehouse database at {data.describe_database(dsn)}: "
+        raise WarehouseUnavailable(
+            f"Cannot reach the warehouse database at {describe_database(dsn)}: "
             f"{_one_line(exc) or 'no answer'}"
         ) from None
 
@@ -725,7 +727,7 @@ def _session() -> Iterator[psycopg.Connection]:
             raise _warehouse_error(exc) from None
 
 
-def _warehouse_error(exc: psycopg.Error) -> data.WarehouseError:
+def _warehouse_error(exc: psycopg.Error) -> WarehouseError:
     if isinstance(exc, errors.UndefinedTable | errors.InvalidSchemaName):
         return RefreshError(
             "The app's tables (schema app) are missing: run `ecom load` or restart "
@@ -739,4 +741,4 @@ def _warehouse_error(exc: psycopg.Error) -> data.WarehouseError:
 
 
 def _one_line(exc: BaseException) -> str:
-    return data.one_line(exc) or type(exc).__name__
+    return one_line(exc) or type(exc).__name__

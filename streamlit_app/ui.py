@@ -18,6 +18,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.errors import MartMissing, WarehouseError, WarehouseUnavailable
 from streamlit_app import data
 
 PLOTLY_CONFIG = {
@@ -205,16 +206,16 @@ def empty_warehouse() -> None:
     _retry_button()
 
 
-def page_error(exc: data.WarehouseError) -> None:
+def page_error(exc: WarehouseError) -> None:
     """Shown in place of a page whose query failed."""
-    if isinstance(exc, data.MartMissing):
+    if isinstance(exc, MartMissing):
         st.warning(
             "This page needs a table the last `dbt build` did not create.",
             icon=":material/construction:",
         )
         st.text(str(exc).capitalize() + ".")
         st.markdown("Run `ecom build` to build every mart, then press **Try again**.")
-    elif isinstance(exc, data.WarehouseUnavailable):
+    elif isinstance(exc, WarehouseUnavailable):
         unreachable(exc)
         return
     else:

@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from loader import db
+from core import db
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +54,7 @@ def build_warehouse(
 ) -> dict:
     """Generate data, load it into a new database and `dbt build` it (into a
     target folder of its own). Drop the database with `db.drop_database`."""
-    from loader.dbt_runner import run_dbt
+    from core.dbt_runner import run_dbt
     from loader.generate import generate
     from loader.load import load_directory
 
@@ -92,8 +92,8 @@ def built_warehouse(pg_env, tmp_path_factory) -> Iterator[dict]:
 def app_account(env: dict[str, str], role: str = "viewer"):
     """An account of the app (`<role>_tester`) in env's database, for AppTest:
     put it in `at.session_state["user"]` to be signed in."""
-    from loader import accounts
-    from loader.load import apply_schema
+    from core import accounts
+    from core.schema import apply_schema
 
     with db.connect(env) as conn:
         apply_schema(conn)
@@ -106,7 +106,7 @@ def signed_in_viewer(monkeypatch, env: dict[str, str], target=None, account=True
     """Point the app at env (see point_app_at) and return a viewer to sign in
     with: an account in env's database, or, when `account` is False (the
     database cannot be reached), a viewer that exists nowhere."""
-    from loader.accounts import User
+    from core.accounts import User
 
     user = app_account(env) if account else User("viewer_tester", "viewer")
     point_app_at(monkeypatch, env, target)

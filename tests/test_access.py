@@ -9,10 +9,10 @@ import psycopg
 import pytest
 from conftest import point_app_at
 
-from loader import accounts, db
-from loader.config import EcomError
+from core import accounts, db
+from core.errors import EcomError
+from core.schema import apply_schema
 from loader.load import TABLES as RAW_TABLES
-from loader.load import apply_schema
 from streamlit_app import launch
 
 
@@ -20,7 +20,7 @@ def ecom(
     env: dict[str, str], *args: str, stdin: str = ""
 ) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "loader.cli", *args],
+        [sys.executable, "-m", "cli.main", *args],
         env=db.child_env(env),
         input=stdin,
         capture_output=True,
@@ -140,7 +140,7 @@ def test_users_cli_add_list_disable(schema_db):
 
 
 def test_demo_admin_password_is_printed_once(schema_db, capsys):
-    from loader import cli
+    from cli import main as cli
 
     cli._demo_admin(schema_db)
     first = capsys.readouterr().out
@@ -377,7 +377,7 @@ def test_admin_manages_accounts_in_the_app(schema_db, monkeypatch):
 def test_loader_and_dbt_do_their_jobs_as_their_own_roles(fresh_db, tmp_path):
     """`ecom db init` as the owner; then the loader as ecom_loader (dirty rows
     included) and dbt as ecom_dbt; the app's role reads the result."""
-    from loader.dbt_runner import run_dbt
+    from core.dbt_runner import run_dbt
     from loader.generate import generate
     from loader.load import load_directory
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from loader import accounts, db
+from core import accounts, db
 from streamlit_app import launch, ui
 
 CHROMIUM = Path("/usr/bin/chromium")

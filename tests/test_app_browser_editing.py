@@ -18,7 +18,7 @@ import pytest
 from conftest import build_warehouse
 from test_app_browser import CHROMIUM, CHROMIUM_ARGS, WIDTH, sign_in
 
-from loader import accounts, db
+from core import accounts, db
 from streamlit_app import launch, ui
 
 # Shown in lists and selector labels: it must stay text, never become HTML.

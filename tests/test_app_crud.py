@@ -16,7 +16,7 @@ from conftest import app_account, point_app_at
 from psycopg import sql
 from streamlit.testing.v1 import AppTest
 
-from loader import db
+from core import db
 from loader.generate import generate
 from loader.load import load_directory
 from streamlit_app import crud

@@ -14,8 +14,8 @@ import pytest
 from conftest import signed_in_viewer
 from streamlit.testing.v1 import AppTest
 
-from loader import db
-from loader.accounts import User
+from core import db
+from core.accounts import User
 from predict import run_predictions
 from streamlit_app import data, ui
 

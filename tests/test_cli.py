@@ -8,12 +8,12 @@ import sys
 
 import psycopg
 
-from loader import db
+from core import db
 
 
 def ecom(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "loader.cli", *args],
+        [sys.executable, "-m", "cli.main", *args],
         env=db.child_env(env),
         capture_output=True,
         text=True,
@@ -72,7 +72,7 @@ def test_a_new_embedded_server_starts_with_the_analytics_settings(tmp_path):
     env["ECOM_PGDATA"] = str(tmp_path / "pgdata")
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        command = [sys.executable, "-m", "loader.cli", *args]
+        command = [sys.executable, "-m", "cli.main", *args]
         return subprocess.run(
             command, env=env, capture_output=True, text=True, timeout=120
         )

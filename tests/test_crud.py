@@ -23,9 +23,10 @@ from conftest import point_app_at
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from loader import db
+from core import db
+from core.schema import apply_schema
 from loader.generate import generate
-from loader.load import TABLES, apply_schema, load_directory
+from loader.load import TABLES, load_directory
 from streamlit_app import crud
 
 USER = "alice"

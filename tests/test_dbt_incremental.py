@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 from conftest import query
 
-from loader import db
-from loader.dbt_runner import run_dbt
+from core import db
+from core.dbt_runner import run_dbt
 from loader.generate import append_days, generate
 from loader.load import load_directory
 

@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from loader.db import child_env
-from loader.dbt_runner import DBT_PROJECT_DIR, run_dbt
+from core.db import child_env
+from core.dbt_runner import DBT_PROJECT_DIR, run_dbt
 
 
 def test_build_has_no_errors_or_warnings(built_warehouse):

@@ -16,8 +16,8 @@ import psycopg
 import pytest
 from conftest import _drop_database, build_warehouse, query
 
-from loader import db
-from loader.dbt_runner import run_dbt
+from core import db
+from core.dbt_runner import run_dbt
 
 pytestmark = pytest.mark.slow
 

@@ -21,8 +21,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.errors import EcomError
 from loader import generate as gen
-from loader.config import EcomError
 
 ROOT = Path(__file__).resolve().parent.parent
 DDL = ROOT / "loader" / "sql" / "001_raw_tables.sql"

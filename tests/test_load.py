@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import query
 
-from loader import db, load
+from core import db
+from loader import load
 from loader.load import load_directory
 
 TS = "2024-01-01T00:00:00Z"
@@ -77,7 +78,7 @@ def counts(env) -> dict[str, int]:
 def run_cli(env: dict[str, str], *args: str, timeout: int = 120):
     process_env = db.child_env(env)
     return subprocess.run(
-        [sys.executable, "-m", "loader.cli", *args],
+        [sys.executable, "-m", "cli.main", *args],
         env=process_env,
         capture_output=True,
         text=True,
@@ -304,7 +305,7 @@ def test_killed_load_leaves_nothing_and_rerun_completes(fresh_db, tmp_path):
     write_big_items(data, 1_000_000)
     before = counts(fresh_db)
     process = subprocess.Popen(
-        [sys.executable, "-m", "loader.cli", "load", str(data)],
+        [sys.executable, "-m", "cli.main", "load", str(data)],
         env=db.child_env(fresh_db),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

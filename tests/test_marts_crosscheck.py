@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from loader import db
+from core import db
 
 pytestmark = pytest.mark.slow
 

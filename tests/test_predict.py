@@ -13,9 +13,9 @@ import yaml
 from psycopg import sql
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
-from loader import db
-from loader.config import EcomError
-from loader.dbt_runner import DBT_PROJECT_DIR
+from core import db
+from core.dbt_runner import DBT_PROJECT_DIR
+from core.errors import EcomError
 from predict import clv, customers, forecast, segments, tables
 from predict.run import (
     RFM_SQL,

@@ -24,7 +24,7 @@ import pytest
 from conftest import LIBPQ, app_account, build_warehouse, point_app_at
 from streamlit.testing.v1 import AppTest
 
-from loader import db
+from core import db
 from streamlit_app import crud, data, launch, refresh, ui
 from streamlit_app.filters import Filters
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import psycopg
 import streamlit as st
 
-from loader import accounts
-from loader.config import EcomError
-from streamlit_app import auth, data
+from core import accounts
+from core.db import conninfo
+from core.errors import EcomError, one_line
+from streamlit_app import auth
 
 me = auth.require("admin")
 st.title("Accounts")
@@ -20,7 +21,7 @@ st.caption(
 
 def _connect() -> psycopg.Connection:
     return psycopg.connect(
-        data.conninfo(read_only=False, application_name="ecom-accounts"),
+        conninfo(read_only=False, application_name="ecom-accounts"),
         autocommit=True,
     )
 
@@ -35,7 +36,7 @@ def _run(action, *args):
         st.error(str(exc))
     except psycopg.Error as exc:
         st.error("The database refused the change:")
-        st.text(data.one_line(exc))  # the database's words, shown as plain text
+        st.text(one_line(exc))  # the database's words, shown as plain text
     return None
 
 

@@ -10,6 +10,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.errors import MartMissing, QueryFailed
 from streamlit_app import data, ui
 
 MODEL_NAMES = {
@@ -91,11 +92,11 @@ try:
         k_selection=lambda: data.segment_k_selection(ml),
         crosstab=lambda: data.segment_rfm_crosstab(ml),
     )
-except data.MartMissing:
+except MartMissing:
     # The tables went away between the check and the queries (a run in progress).
     not_ready(True)
     st.stop()
-except data.QueryFailed as exc:
+except QueryFailed as exc:
     st.warning("The predictions could not be read.", icon=":material/warning:")
     st.text(str(exc))
     st.markdown(

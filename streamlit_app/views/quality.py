@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from core.errors import MartMissing
 from streamlit_app import data, ui
 
 TOP_REASONS = 12
@@ -20,7 +21,7 @@ def section(render) -> None:
     """Run one section; a missing mart only hides that section."""
     try:
         render()
-    except data.MartMissing as exc:
+    except MartMissing as exc:
         st.info(
             f"Not available until `ecom build` has run: {exc}.",
             icon=":material/construction:",
@@ -42,7 +43,7 @@ def optional(load):
     """The result of load(), or None when its mart does not exist yet."""
     try:
         return load()
-    except data.MartMissing:
+    except MartMissing:
         return None
 
 
@@ -165,13 +166,13 @@ st.subheader("Loads")
 
 def loads() -> None:
     if batches is None:
-        raise data.MartMissing("marts.rpt_load_batches")
+        raise MartMissing("marts.rpt_load_batches")
     if batches.empty:
         st.info("No file loaded yet: run `ecom load`.", icon=":material/info:")
         return
     reasons = loaded["reasons"]
     if reasons is None:
-        raise data.MartMissing("marts.rpt_load_quality")
+        raise MartMissing("marts.rpt_load_quality")
     if reasons.empty:
         st.success("No row was rejected by the loader.", icon=":material/check_circle:")
     else:

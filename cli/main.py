@@ -24,8 +24,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from loader import db
-from loader.config import EcomError, resolve
+from core import db
+from core.errors import EcomError
+from core.settings import resolve
 
 app = typer.Typer(
     help="E-commerce sales warehouse: generate data, load it, build it, explore it.",
@@ -119,7 +120,7 @@ def db_url() -> None:
 @db_app.command("env")
 def db_env() -> None:
     """Print shell exports for psql, dbt and friends: eval "$(ecom db env)"."""
-    from loader.dbt_runner import dbt_env_exports
+    from core.dbt_runner import dbt_env_exports
 
     typer.echo(dbt_env_exports(db.connection_env()))
 
@@ -141,7 +142,7 @@ def db_init() -> None:
 
 def _init_schema(env: dict[str, str]) -> list[str]:
     """Apply the DDL; the least-privilege roles that exist afterwards."""
-    from loader.load import apply_schema
+    from core.schema import apply_schema
 
     with db.connect(env) as conn:
         apply_schema(conn)
@@ -186,7 +187,7 @@ def users_add(
 ) -> None:
     """Create an account. Without --prompt or --password-stdin a random password
     is generated and printed once."""
-    from loader import accounts
+    from core import accounts
 
     password = _read_password(prompt, password_stdin)
     generated = password is None
@@ -203,7 +204,7 @@ def users_add(
 @users_app.command("list")
 def users_list() -> None:
     """List the accounts (never their passwords)."""
-    from loader import accounts
+    from core import accounts
 
     env = db.connection_env()
     _init_schema(env)
@@ -232,7 +233,7 @@ def users_enable(
 
 
 def _set_active(username: str, active: bool) -> None:
-    from loader import accounts
+    from core import accounts
 
     with db.connect(db.connection_env()) as conn:
         accounts.set_active(conn, username, active)
@@ -388,7 +389,7 @@ def build(
     ] = False,
 ) -> None:
     """Run `dbt build` (seeds, models, snapshots, tests) on the resolved database."""
-    from loader.dbt_runner import run_dbt
+    from core.dbt_runner import run_dbt
 
     args = ["build"]
     if select:
@@ -409,7 +410,7 @@ def build(
 )
 def dbt(ctx: typer.Context) -> None:
     """Run any dbt command on the resolved database: ecom dbt test -s fct_orders."""
-    from loader.dbt_runner import run_dbt
+    from core.dbt_runner import run_dbt
 
     raise typer.Exit(run_dbt(list(ctx.args), db.connection_env()).returncode)
 
@@ -419,7 +420,7 @@ def docs(
     port: Annotated[int, typer.Option(help="Port for the docs site.")] = 8080,
 ) -> None:
     """Generate the dbt docs and serve them on localhost."""
-    from loader.dbt_runner import run_dbt
+    from core.dbt_runner import run_dbt
 
     env = db.connection_env()
     if run_dbt(["docs", "generate"], env).returncode != 0:
@@ -494,8 +495,8 @@ def demo(
     no_app: Annotated[bool, typer.Option(help="Stop after the build.")] = False,
 ) -> None:
     """The whole job: generate → load → dbt build → predictions → open the app."""
+    from core.dbt_runner import run_dbt
     from loader import generate as gen
-    from loader.dbt_runner import run_dbt
 
     env = db.connection_env()
     console.rule("1/5 generate")
@@ -526,7 +527,7 @@ def demo(
 
 def _demo_admin(env: dict[str, str]) -> None:
     """Create the local admin on the first demo and print its password once."""
-    from loader import accounts
+    from core import accounts
 
     with db.connect(env) as conn:
         if accounts.has_admin(conn):

@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from loader.config import PROJECT_ROOT
-from loader.db import child_env
+from core.db import child_env
+from core.settings import PROJECT_ROOT
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 

@@ -20,10 +20,6 @@ LIBPQ_VARS = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE")
 EMBEDDED_DATABASE = "ecom"
 
 
-class EcomError(Exception):
-    """An error caused by the user's input or environment; shown as one line."""
-
-
 @dataclass(frozen=True)
 class Settings:
     """Where the warehouse lives: an external server or the embedded one."""

@@ -16,11 +16,13 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from loader.config import EMBEDDED_DATABASE, EcomError, Settings, resolve
+from core.errors import EcomError
+from core.settings import EMBEDDED_DATABASE, Settings, resolve
 
 CONNECT_TIMEOUT_SECONDS = "5"
+STATEMENT_TIMEOUT_MS = 30_000
 
 
 def _libpq_env_from_url(url: str) -> dict[str, str]:
@@ -295,3 +297,35 @@ def run_psql(env: dict[str, str], args: list[str]) -> int:
     if exe is None:
         raise EcomError("no psql client found (install postgresql-client)")
     return subprocess.call([exe, *args], env=child_env(env))
+
+
+# ------------------------------------------------- sessions of the app (and the API)
+
+
+def conninfo(read_only: bool = True, application_name: str = "ecom-dashboard") -> str:
+    """The connection string from the libpq variables of this process.
+
+    Dashboards use read-only sessions; the editing pages and the sign-in ask for
+    `read_only=False`.
+    """
+    base = os.environ.get("DATABASE_URL", "") if not os.environ.get("PGHOST") else ""
+    keys = {"PGHOST": "host", "PGPORT": "port", "PGUSER": "user"}
+    keys |= {"PGPASSWORD": "password", "PGDATABASE": "dbname"}
+    parts = {keys[k]: v for k, v in os.environ.items() if k in keys and v}
+    parts["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+    parts["application_name"] = application_name
+    # Sessions with a time limit; the dashboards' are read-only as well.
+    parts["options"] = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}" + (
+        " -c default_transaction_read_only=on" if read_only else ""
+    )
+    return make_conninfo(base, **parts)
+
+
+def describe_database(dsn: str | None = None) -> str:
+    """host:port/dbname, for messages (never the password)."""
+    try:
+        parts = conninfo_to_dict(dsn or conninfo())
+    except psycopg.ProgrammingError:
+        return "(invalid connection settings)"
+    host = parts.get("host") or "localhost"
+    return f"{host}:{parts.get('port') or 5432}/{parts.get('dbname') or ''}"

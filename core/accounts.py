@@ -17,7 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from psycopg import sql
 
-from loader.config import EcomError
+from core.errors import EcomError
 
 ROLES = ("viewer", "editor", "admin")
 USERNAME_PATTERN = re.compile(r"^[a-z0-9_.-]{2,60}$")
