@@ -1,11 +1,17 @@
 """The raw tables and the app's schema (accounts, audit trail, refresh runs): the
-DDL in `core/sql/`, applied in file order."""
+DDL in `core/sql/`, applied in file order.
+
+`{{ name }}` in the DDL stands for the quoted values of the enumeration `name`
+(core.enums), so the CHECK constraints and the seeds cannot drift apart."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
+
+from core import enums
 
 SQL_DIR = Path(__file__).with_name("sql")
 
@@ -28,4 +34,12 @@ def apply_schema(conn: psycopg.Connection) -> None:
         # Serialise concurrent first runs: DDL on the same objects would deadlock.
         conn.execute("select pg_advisory_xact_lock(hashtext('ecom.raw_schema'))")
         for path in sorted(SQL_DIR.glob("*.sql")):
-            conn.execute(path.read_text(encoding="utf-8"))
+            conn.execute(render_ddl(conn, path.read_text(encoding="utf-8")))
+
+
+def render_ddl(conn: psycopg.Connection, text: str) -> str:
+    """The DDL with every `{{ seed }}` replaced by that enumeration's values."""
+    for seed in enums.ENUM_SEEDS:
+        quoted = sql.SQL(", ").join(sql.Literal(v) for v in enums.values(seed))
+        text = text.replace("{{ " + seed + " }}", quoted.as_string(conn))
+    return text

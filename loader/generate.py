@@ -39,6 +39,13 @@ from typing import Any
 import numpy as np
 from faker import Faker
 
+from core.enums import (
+    CHANNEL_TYPES,
+    ORDER_STATUSES,
+    PAYMENT_METHODS,
+    PAYMENT_STATUSES,
+    SEGMENTS,
+)
 from core.errors import EcomError
 from loader.shop_model import (
     ADJECTIVES,
@@ -46,7 +53,6 @@ from loader.shop_model import (
     BRAND_SUFFIXES,
     CANCEL_RATE,
     CATEGORIES,
-    CHANNEL_TYPES,
     CHANNELS,
     CHRISTMAS_DIP,
     CLOSED_ACCOUNT_SHARE,
@@ -63,11 +69,8 @@ from loader.shop_model import (
     LOYAL_CHANNEL,
     MOBILE_GROWTH,
     MONTH_FACTOR,
-    ORDER_STATUSES,
     PAIR_PROBABILITY,
-    PAYMENT_METHODS,
     PAYMENT_MIX,
-    PAYMENT_STATUSES,
     PERSONAS,
     PLANTED_PAIRS,
     PRE_EXISTING_SHARE,
@@ -77,7 +80,6 @@ from loader.shop_model import (
     REGIONS,
     RESTOCK_DAILY,
     RETURN_RATE,
-    SEGMENTS,
     SIGNUP_GROWTH,
     SOFT_DELETE_RATE,
     WEEKDAY_FACTOR,

@@ -121,17 +121,13 @@ CHANNELS: tuple[tuple[str, str, float], ...] = (
 )
 MOBILE_GROWTH = 0.3  # yearly growth of the Mobile App's share of new customers
 LOYAL_CHANNEL = 0.7  # P(an order uses the customer's acquisition channel)
-CHANNEL_TYPES = ("online", "marketplace", "offline")
-PAYMENT_METHODS = ("card", "paypal", "bank_transfer", "cash_on_delivery", "gift_card")
-# payment method mix per channel type (same order as PAYMENT_METHODS)
+# payment method mix per channel type (same order as core.enums.PAYMENT_METHODS,
+# i.e. seeds/payment_methods.csv)
 PAYMENT_MIX = {
     "online": (0.52, 0.24, 0.08, 0.07, 0.09),
     "marketplace": (0.62, 0.28, 0.0, 0.0, 0.10),
     "offline": (0.85, 0.0, 0.0, 0.0, 0.15),
 }
-ORDER_STATUSES = ("placed", "shipped", "delivered", "cancelled", "returned")
-PAYMENT_STATUSES = ("paid", "pending", "failed", "refunded")
-SEGMENTS = ("consumer", "corporate", "home_office")
 EMAIL_DOMAINS: tuple[tuple[str, float], ...] = (
     ("gmail.com", 0.36),
     ("outlook.com", 0.13),

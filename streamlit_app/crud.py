@@ -41,6 +41,13 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from core.db import conninfo, describe_database
+from core.enums import (
+    CHANNEL_TYPES,
+    ORDER_STATUSES,
+    PAYMENT_METHODS,
+    PAYMENT_STATUSES,
+    SEGMENTS,
+)
 from core.errors import WarehouseError, WarehouseUnavailable, one_line
 
 APPLICATION_NAME = "ecom-editor"
@@ -59,11 +66,6 @@ EARLIEST_DATE = date(1900, 1, 1)
 EARLIEST_TIMESTAMP = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST_TIMESTAMP = datetime(2100, 1, 1, tzinfo=UTC)
 
-SEGMENTS = ("consumer", "corporate", "home_office")
-CHANNEL_TYPES = ("online", "marketplace", "offline")
-ORDER_STATUSES = ("placed", "shipped", "delivered", "cancelled", "returned")
-PAYMENT_STATUSES = ("paid", "pending", "failed", "refunded")
-PAYMENT_METHODS = ("card", "paypal", "bank_transfer", "cash_on_delivery", "gift_card")
 AUDIT_ACTIONS = ("insert", "update", "delete")
 
 

@@ -1,6 +1,8 @@
 -- Raw operational tables: the data contract of docs/data-contract.md.
 -- Applied idempotently by `ecom load` (and `ecom db init`); never drops anything.
 -- Constraint names are part of the contract: the loader quotes them in reject reasons.
+-- {{ name }} stands for the values of the seed seeds/<name>.csv (core.enums), the
+-- one definition of each enumeration.
 
 create schema if not exists raw;
 
@@ -15,7 +17,7 @@ create table if not exists raw.channels (
     channel_name varchar(100) not null constraint channels_channel_name_key unique,
     channel_type varchar(20) not null
         constraint channel_type_known
-        check (channel_type in ('online', 'marketplace', 'offline')),
+        check (channel_type in ({{ channel_types }})),
     updated_at timestamptz not null default now()
 );
 
@@ -34,7 +36,7 @@ create table if not exists raw.customers (
     region_id integer not null references raw.regions (region_id),
     segment varchar(20) not null
         constraint segment_known
-        check (segment in ('consumer', 'corporate', 'home_office')),
+        check (segment in ({{ customer_segments }})),
     acquisition_channel_id integer not null references raw.channels (channel_id),
     signup_at timestamptz not null,
     is_active boolean not null default true,
@@ -82,17 +84,13 @@ create table if not exists raw.orders (
     ordered_at timestamptz not null,
     status varchar(20) not null
         constraint order_status_known
-        check (status in ('placed', 'shipped', 'delivered', 'cancelled', 'returned')),
+        check (status in ({{ order_statuses }})),
     payment_status varchar(20) not null
         constraint payment_status_known
-        check (payment_status in ('paid', 'pending', 'failed', 'refunded')),
+        check (payment_status in ({{ payment_statuses }})),
     payment_method varchar(20) not null
         constraint payment_method_known
-        check (
-            payment_method in (
-                'card', 'paypal', 'bank_transfer', 'cash_on_delivery', 'gift_card'
-            )
-        ),
+        check (payment_method in ({{ payment_methods }})),
     shipping_amount numeric(12, 2) not null default 0
         constraint shipping_not_negative check (shipping_amount >= 0),
     tax_amount numeric(12, 2) not null default 0
