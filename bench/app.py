@@ -39,7 +39,7 @@ from core import db  # noqa: E402
 from core.dbt_runner import run_dbt  # noqa: E402
 from loader import generate as gen  # noqa: E402
 from loader.load import load_directory  # noqa: E402
-from streamlit_app import data  # noqa: E402
+from streamlit_app import warehouse  # noqa: E402
 
 PAGES = {
     "Overview": "views/overview.py",
@@ -278,7 +278,7 @@ def use_database(env: dict[str, str], target: Path) -> None:
     """Point this process (and so the app under AppTest) at the database."""
     os.environ.pop("DATABASE_URL", None)
     os.environ.update(env)
-    os.environ[data.DBT_TARGET_VARIABLE] = str(target)
+    os.environ[warehouse.DBT_TARGET_VARIABLE] = str(target)
 
 
 # --------------------------------------------------------------------- measuring
@@ -295,15 +295,15 @@ def app_test(query_params: dict[str, Any]):
 def record(page: str, query_params: dict[str, Any]) -> list[tuple[str, dict]]:
     """The distinct statements one cold render of the page sends."""
     at = app_test(query_params)  # the default page first, as a visitor would
-    data.clear_cache()
-    data._recorder = []
+    warehouse.clear_cache()
+    warehouse._recorder = []
     try:
         at.switch_page(PAGES[page]).run()
         if at.exception:
             raise SystemExit(f"{page} failed: {at.exception[0].value}")
-        recorded = list(data._recorder)
+        recorded = list(warehouse._recorder)
     finally:
-        data._recorder = None
+        warehouse._recorder = None
     unique: dict[str, tuple[str, dict]] = {}
     for statement, params in recorded:
         unique.setdefault(statement + repr(sorted(params.items())), (statement, params))
@@ -312,11 +312,11 @@ def record(page: str, query_params: dict[str, Any]) -> list[tuple[str, dict]]:
 
 def time_statements(statements: list[tuple[str, dict]], repeat: int) -> list[float]:
     timings = []
-    data.run_uncached("select 1")  # warm the connection pool, as a running app has
+    warehouse.run_uncached("select 1")  # warm the connection pool, as a running app has
     for _ in range(repeat):
         started = time.perf_counter()
         for statement, params in statements:
-            data.run_uncached(statement, params)
+            warehouse.run_uncached(statement, params)
         timings.append((time.perf_counter() - started) * 1000)
     return timings
 
@@ -325,18 +325,18 @@ def time_page(page: str, query_params: dict[str, Any], repeat: int):
     """(data wait ms, render ms) per cold-cache run of the page, as the app runs it.
 
     Data wait is the wall time the page spent waiting for the database, with the
-    page's independent queries running at the same time (data.gather).
+    page's independent queries running at the same time (warehouse.gather).
     """
     at = app_test(query_params)
     waits, renders = [], []
     for _ in range(repeat):
-        data.clear_cache()
-        data.wait_clock.seconds = 0.0
+        warehouse.clear_cache()
+        warehouse.wait_clock.seconds = 0.0
         at.switch_page(PAGES[page])
         started = time.perf_counter()
         at.run()
         renders.append((time.perf_counter() - started) * 1000)
-        waits.append(data.wait_clock.seconds * 1000)
+        waits.append(warehouse.wait_clock.seconds * 1000)
         if at.exception:
             raise SystemExit(f"{page} failed: {at.exception[0].value}")
     return waits, renders
@@ -351,13 +351,13 @@ def percentile(values: list[float], q: float) -> float:
 
 def views(env: dict[str, str]) -> dict[str, dict[str, Any]]:
     """The two filter states: default, and one channel + one category."""
-    bounds = data.run_uncached(
+    bounds = warehouse.run_uncached(
         "select max(order_date) as last_day from marts.fct_orders"
     ).iloc[0]
-    channel = data.run_uncached(
+    channel = warehouse.run_uncached(
         "select channel_id, channel_name from marts.dim_channels order by channel_id"
     ).iloc[0]
-    category = data.run_uncached(
+    category = warehouse.run_uncached(
         "select min(category) as category from marts.dim_products"
     ).iloc[0]
     end = bounds["last_day"]
@@ -412,7 +412,7 @@ def measure_scale(scale: float, built: dict[str, Any], repeat: int) -> list[dict
                 f"raw {row['raw_p50']:8.1f} ms  render {row['render_p50']:7.1f} ms",
                 flush=True,
             )
-    data._pool.close_all()
+    warehouse._pool.close_all()
     return rows
 
 

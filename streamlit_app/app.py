@@ -27,7 +27,7 @@ from core.errors import (  # noqa: E402
     WarehouseUnavailable,
     one_line,
 )
-from streamlit_app import auth, data, sidebar, ui  # noqa: E402
+from streamlit_app import auth, data, sidebar, ui, warehouse  # noqa: E402
 
 st.set_page_config(
     page_title="E-commerce warehouse",
@@ -173,7 +173,7 @@ with st.sidebar:
         st.rerun()
 
 try:
-    status = data.warehouse_status()
+    status = warehouse.warehouse_status()
 except WarehouseUnavailable as exc:
     ui.unreachable(exc)
     st.stop()

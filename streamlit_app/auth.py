@@ -16,7 +16,7 @@ from core import accounts
 from core.accounts import User
 from core.db import conninfo
 from core.errors import WarehouseError
-from streamlit_app import data
+from streamlit_app import warehouse
 
 SESSION_KEY = "user"
 TOKEN_KEY = "session_token"
@@ -75,12 +75,14 @@ def restore() -> User | None:
         token = st.context.cookies.get(COOKIE) if st.context.cookies else None
         if not token:
             return None
-        user = data.with_connection(lambda conn: accounts.session_user(conn, token))
+        user = warehouse.with_connection(
+            lambda conn: accounts.session_user(conn, token)
+        )
         if user is not None:
             st.session_state[TOKEN_KEY] = token
             sign_in(user)
         return user
-    now = data.with_connection(lambda conn: accounts.current(conn, user.username))
+    now = warehouse.with_connection(lambda conn: accounts.current(conn, user.username))
     if now is None or not now.is_active:
         sign_out()
         return None
@@ -109,7 +111,9 @@ def accounts_exist() -> bool:
     """Whether any account exists (True when that cannot be told: the form then
     says what is wrong)."""
     try:
-        rows = data.run_uncached("select exists (select 1 from app.users) as found")
+        rows = warehouse.run_uncached(
+            "select exists (select 1 from app.users) as found"
+        )
     except WarehouseError:
         return True
     return bool(rows.iloc[0]["found"])

@@ -14,7 +14,7 @@ stopped app left "running" as failed).
 
 dbt runs as a child process with the build credentials (ECOM_BUILD_PGUSER /
 ECOM_BUILD_PGPASSWORD, put there by the launcher: the app's own role may not
-build) and writes into data.dbt_target_dir(), so the dashboards' cache keys
+build) and writes into warehouse.dbt_target_dir(), so the dashboards' cache keys
 change. Its "N of M START/OK/PASS/..." log lines drive the progress; the result
 comes from run_results.json.
 """
@@ -44,7 +44,7 @@ from core.db import conninfo, describe_database
 from core.dbt_runner import DBT_PROJECT_DIR, dbt_command
 from core.errors import EcomError, WarehouseError, WarehouseUnavailable, one_line
 from core.settings import PROJECT_ROOT
-from streamlit_app import data
+from streamlit_app import data, warehouse
 from streamlit_app.launch import BUILD_PASSWORD_VARIABLE, BUILD_USER_VARIABLE
 
 SOURCE = "shop"
@@ -272,7 +272,7 @@ def start(
             return Started(_job.snapshot(), is_new=False)
         dsn = _dsn()
         env = build_env()
-        target = data.dbt_target_dir()
+        target = warehouse.dbt_target_dir()
         lock_conn = _connect(dsn)
         try:
             job = _begin(lock_conn, dsn, requested_by, full, predictions)
@@ -462,7 +462,7 @@ def _run(
             )
             job.state = replace(state, message=summary(state))
         try:
-            data.clear_cache()
+            warehouse.clear_cache()
         finally:
             _finish(job, lock_conn, dsn)
 

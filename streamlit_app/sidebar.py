@@ -11,7 +11,7 @@ from datetime import date
 
 import streamlit as st
 
-from streamlit_app import data
+from streamlit_app import data, warehouse
 from streamlit_app.filters import FILTER_KEYS, Filters, default_range, from_query_params
 
 KEY_DATES = "filter_dates"
@@ -110,7 +110,7 @@ def global_filters(options: data.FilterOptions) -> Filters:
             width="stretch",
             help="Reload the data from the warehouse (after `ecom build`).",
         ):
-            data.clear_cache()
+            warehouse.clear_cache()
             st.rerun()
 
     start, end = _date_pair(picked, st.session_state.get(_CURRENT), options)

@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.errors import MartMissing, WarehouseError, WarehouseUnavailable
-from streamlit_app import data
+from streamlit_app import warehouse
 
 PLOTLY_CONFIG = {
     "displaylogo": False,
@@ -226,7 +226,7 @@ def page_error(exc: WarehouseError) -> None:
 
 def _retry_button() -> None:
     if st.button("Try again", icon=":material/refresh:", key="retry"):
-        data.clear_cache()
+        warehouse.clear_cache()
         st.rerun()
 
 

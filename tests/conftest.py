@@ -120,7 +120,8 @@ def point_app_at(monkeypatch, env: dict[str, str], target=None) -> None:
     """AppTest (and crud, refresh) run in this process: set its libpq variables to
     env's, without the launcher's build credentials, and the dbt target folder
     the dashboards read (none by default)."""
-    from streamlit_app import data, launch
+    from streamlit_app import launch
+    from streamlit_app import warehouse as wh
 
     build = (launch.BUILD_USER_VARIABLE, launch.BUILD_PASSWORD_VARIABLE)
     for name in (*LIBPQ, *build):
@@ -128,8 +129,8 @@ def point_app_at(monkeypatch, env: dict[str, str], target=None) -> None:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     no_target = Path(__file__).resolve().parent.parent / "no-dbt-target"
-    monkeypatch.setenv(data.DBT_TARGET_VARIABLE, str(target or no_target))
-    data.clear_cache()
+    monkeypatch.setenv(wh.DBT_TARGET_VARIABLE, str(target or no_target))
+    wh.clear_cache()
 
 
 def query(env: dict[str, str], statement: str, params=None) -> list[tuple]:

@@ -20,7 +20,8 @@ from streamlit.testing.v1 import AppTest
 
 from core import db
 from core.accounts import User
-from streamlit_app import data, launch, ui
+from streamlit_app import launch, ui
+from streamlit_app import warehouse as wh
 from streamlit_app.filters import Filters, from_query_params
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -479,7 +480,7 @@ def test_not_built_warehouse_shows_what_to_run(fresh_db, monkeypatch):
 def test_empty_warehouse_shows_what_to_run(fresh_db, monkeypatch):
     with db.connect(fresh_db, autocommit=True) as conn:
         conn.execute("create schema marts")
-        for name in data.CORE_MARTS:
+        for name in wh.CORE_MARTS:
             conn.execute(f"create table marts.{name} (id bigint, order_date date)")
     use_database(monkeypatch, fresh_db)
     for page in ("overview", "customers"):

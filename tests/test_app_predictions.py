@@ -18,6 +18,7 @@ from core import db
 from core.accounts import User
 from predict import run_predictions
 from streamlit_app import data, ui
+from streamlit_app import warehouse as wh
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "streamlit_app" / "app.py"
@@ -295,7 +296,7 @@ def test_segment_tables_equal_sql(warehouse):
 
 def test_page_reads_only_marts_and_ml(warehouse, monkeypatch):
     recorded: list[tuple[str, dict]] = []
-    monkeypatch.setattr(data, "_recorder", recorded)
+    monkeypatch.setattr(wh, "_recorder", recorded)
     open_page()
     statements = [s for s, _ in recorded]
     assert any("from ml." in s for s in statements)

@@ -4,7 +4,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from streamlit_app import data, sidebar, ui
+from streamlit_app import data, sidebar, ui, warehouse
 
 f = sidebar.current()
 st.title("Market basket")
@@ -15,7 +15,7 @@ st.caption(
     "more often than chance. The category filter applies to either side."
 )
 
-loaded = data.gather(
+loaded = warehouse.gather(
     summary=data.basket_summary,
     products=data.basket_products,
     by_category=data.category_rules,

@@ -4,12 +4,12 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from streamlit_app import data, sidebar, ui
+from streamlit_app import data, sidebar, ui, warehouse
 
 f = sidebar.current()
 st.title("Customers")
 
-loaded = data.gather(
+loaded = warehouse.gather(
     top=lambda: data.top_customers(f),
     segments=data.rfm_segments,
     tiers=data.ltv_tiers,

@@ -3,12 +3,12 @@
 import plotly.graph_objects as go
 import streamlit as st
 
-from streamlit_app import data, sidebar, ui
+from streamlit_app import data, sidebar, ui, warehouse
 
 f = sidebar.current()
 st.title("Inventory")
 
-loaded = data.gather(
+loaded = warehouse.gather(
     stock=lambda: data.inventory(f),
     changes=lambda: data.stock_changes(f),
     changed=lambda: data.stock_products(f),

@@ -3,7 +3,7 @@
 import plotly.graph_objects as go
 import streamlit as st
 
-from streamlit_app import data, sidebar, ui
+from streamlit_app import data, sidebar, ui, warehouse
 
 f = sidebar.current()
 previous = f.previous()
@@ -14,7 +14,7 @@ st.caption(
     f"({previous.start:%Y-%m-%d} – {previous.end:%Y-%m-%d})"
 )
 
-loaded = data.gather(
+loaded = warehouse.gather(
     now=lambda: data.kpis(f),
     before=lambda: data.kpis(previous),
     daily=lambda: data.daily_sales(f),

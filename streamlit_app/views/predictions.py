@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.errors import MartMissing, QueryFailed
-from streamlit_app import data, ui
+from streamlit_app import data, ui, warehouse
 
 MODEL_NAMES = {
     "ets": "ETS",
@@ -39,7 +39,7 @@ def rgba(color: str, alpha: float) -> str:
 
 def retry_button() -> None:
     if st.button("Try again", icon=":material/refresh:", key="retry_predictions"):
-        data.clear_cache()
+        warehouse.clear_cache()
         st.rerun()
 
 
@@ -76,7 +76,7 @@ if ml is None or not ml.ready:
     st.stop()
 
 try:
-    loaded = data.gather(
+    loaded = warehouse.gather(
         run=lambda: data.model_run(ml),
         forecast=lambda: data.revenue_forecast(ml),
         metrics=lambda: data.forecast_metrics(ml),

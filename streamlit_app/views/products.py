@@ -4,14 +4,14 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from streamlit_app import data, sidebar, ui
+from streamlit_app import data, sidebar, ui, warehouse
 
 TOP_N = 15
 f = sidebar.current()
 st.title("Products")
 st.caption(f.describe())
 
-loaded = data.gather(
+loaded = warehouse.gather(
     products=lambda: data.product_sales(f),
     categories=lambda: data.category_sales(f),
     by_month=lambda: data.category_monthly(f),

@@ -10,7 +10,7 @@ import plotly.express as px
 import streamlit as st
 
 from core.errors import MartMissing
-from streamlit_app import data, ui
+from streamlit_app import data, ui, warehouse
 
 TOP_REASONS = 12
 st.title("Data quality")
@@ -53,7 +53,7 @@ tests = (
     if results
     else None
 )
-loaded = data.gather(
+loaded = warehouse.gather(
     batches=lambda: optional(data.load_batches),
     fresh=lambda: optional(data.freshness) if state == "ready" else None,
     reasons=lambda: optional(data.reject_reasons),

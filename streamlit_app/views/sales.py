@@ -3,13 +3,13 @@
 import plotly.graph_objects as go
 import streamlit as st
 
-from streamlit_app import data, sidebar, ui
+from streamlit_app import data, sidebar, ui, warehouse
 
 f = sidebar.current()
 st.title("Sales")
 st.caption(f.describe())
 
-loaded = data.gather(
+loaded = warehouse.gather(
     daily=lambda: data.daily_sales(f),
     monthly=lambda: data.monthly_sales(f),
     channels=lambda: data.sales_by_channel(f),
