@@ -1,0 +1,1 @@
+"""The `ecom` command line (entry point: cli.main:main)."""

@@ -1,0 +1,113 @@
+"""`ecom build`, `ecom dbt`, `ecom docs` and `ecom predict`: the warehouse's dbt
+runs and the prediction models."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cli.base import app, console, step_progress
+from core import db
+from core.errors import EcomError
+
+
+@app.command()
+def build(
+    select: Annotated[
+        str | None, typer.Option("--select", "-s", help="dbt selection.")
+    ] = None,
+    full_refresh: Annotated[
+        bool, typer.Option(help="Rebuild incremental models.")
+    ] = False,
+    test_all_rows: Annotated[
+        bool,
+        typer.Option(
+            help="Tests read every row, not only the rows the incremental models"
+            " wrote in their latest build."
+        ),
+    ] = False,
+) -> None:
+    """Run `dbt build` (seeds, models, snapshots, tests) on the resolved database."""
+    from core.dbt_runner import run_dbt
+
+    args = ["build"]
+    if select:
+        args += ["--select", select]
+    if full_refresh:
+        args.append("--full-refresh")
+    if test_all_rows:
+        args += ["--vars", "{test_all_rows: true}"]
+    result = run_dbt(args, db.connection_env())
+    if result.returncode != 0:
+        raise EcomError(
+            f"dbt build failed (exit {result.returncode}); see the log above"
+        )
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
+def dbt(ctx: typer.Context) -> None:
+    """Run any dbt command on the resolved database: ecom dbt test -s fct_orders."""
+    from core.dbt_runner import run_dbt
+
+    raise typer.Exit(run_dbt(list(ctx.args), db.connection_env()).returncode)
+
+
+@app.command()
+def docs(
+    port: Annotated[
+        int, typer.Option(help="Port for the docs site.", min=1, max=65535)
+    ] = 8080,
+) -> None:
+    """Generate the dbt docs and serve them on localhost."""
+    from core.dbt_runner import run_dbt
+
+    env = db.connection_env()
+    if run_dbt(["docs", "generate"], env).returncode != 0:
+        raise EcomError("dbt docs generate failed; see the log above")
+    raise typer.Exit(
+        run_dbt(
+            ["docs", "serve", "--port", str(port), "--host", "127.0.0.1"], env
+        ).returncode
+    )
+
+
+@app.command()
+def predict(
+    seed: Annotated[int, typer.Option(help="Random seed for the models.")] = 42,
+) -> None:
+    """Fit the forecast, CLV and segment models on the marts; write schema ml."""
+    env = db.connection_env()
+    summary = run_predictions(env, seed)
+    metrics = summary["metrics"]
+    table = Table("model", "result", title=f"predictions as of {summary['as_of_date']}")
+    table.add_row("revenue forecast", f"MAPE {metrics['mape_total']} (total, backtest)")
+    table.add_row(
+        "customer lifetime value",
+        f"{metrics['customers']:,} customers, {metrics['at_risk_customers']:,} at risk",
+    )
+    table.add_row(
+        "segments",
+        f"k = {summary['parameters']['segments_k']}: "
+        + ", ".join(
+            summary["parameters"]["segment_names"].values()
+            if isinstance(summary["parameters"]["segment_names"], dict)
+            else summary["parameters"]["segment_names"]
+        ),
+    )
+    console.print(table)
+
+
+def run_predictions(env: dict[str, str], seed: int) -> dict:
+    from predict import run_predictions
+
+    with step_progress() as progress:
+        task = progress.add_task("predictions", total=1)
+
+        def report(step: str, done: int, total: int) -> None:
+            progress.update(task, description=step, completed=done, total=total)
+
+        return run_predictions(env, seed=seed, progress=report)
