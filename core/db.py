@@ -18,7 +18,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from core.errors import EcomError
+from core.errors import EcomError, one_line
 from core.settings import EMBEDDED_DATABASE, Settings, resolve
 
 CONNECT_TIMEOUT_SECONDS = "5"
@@ -272,7 +272,7 @@ def connect(env: dict[str, str] | None = None, **kwargs) -> psycopg.Connection:
     try:
         return psycopg.connect(_conninfo(env), **kwargs)
     except psycopg.OperationalError as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "no answer"
+        reason = one_line(exc).removeprefix("connection failed: ") or "no answer"
         raise EcomError(
             f"cannot connect to PostgreSQL at {describe(env)}: {reason}"
         ) from None
