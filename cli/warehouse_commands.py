@@ -12,6 +12,8 @@ from cli.base import app, console, step_progress
 from core import db
 from core.errors import EcomError
 
+NO_EMPTY_SELECTION = '{"error": ["NoNodesForSelectionCriteria"]}'
+
 
 @app.command()
 def build(
@@ -34,7 +36,8 @@ def build(
 
     args = ["build"]
     if select:
-        args += ["--select", select]
+        # a selection that matches nothing is an error, not an empty success
+        args += ["--select", select, "--warn-error-options", NO_EMPTY_SELECTION]
     if full_refresh:
         args.append("--full-refresh")
     if test_all_rows:
@@ -43,6 +46,9 @@ def build(
     if result.returncode != 0:
         raise EcomError(
             f"dbt build failed (exit {result.returncode}); see the log above"
+            if not select
+            else f"dbt build -s {select} failed (exit {result.returncode}): a"
+            " selection that matches no node, or a failing node; see the log above"
         )
 
 
