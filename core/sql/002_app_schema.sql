@@ -73,6 +73,12 @@ declare
     new_row jsonb := case when tg_op <> 'DELETE' then to_jsonb(new) end;
     key_row jsonb;
 begin
+    -- Only the raw tables' own triggers write the trail (a temporary table named
+    -- like a raw one must not): see also the revoke below.
+    if tg_table_schema <> 'raw' then
+        raise exception 'the audit trail records only the raw tables, not %.%',
+            tg_table_schema, tg_table_name;
+    end if;
     if current_setting('ecom.bulk_load', true) = 'on' and (
         (select r.rolsuper from pg_roles as r where r.rolname = session_user)
         or exists (
@@ -104,6 +110,10 @@ begin
     return null;
 end;
 $$;
+
+-- No role but the owner may attach the audit function to a table (creating a
+-- trigger needs EXECUTE on its function; firing one does not).
+revoke execute on function app.audit_row_change() from public;
 
 -- updated_at is the row version the app's optimistic concurrency compares: an
 -- update that does not move it forward gets it moved here.
