@@ -140,7 +140,7 @@ def test_users_cli_add_list_disable(schema_db):
 
 
 def test_demo_admin_password_is_printed_once(schema_db, capsys):
-    from cli import main as cli
+    from cli import app_commands as cli
 
     cli._demo_admin(schema_db)
     first = capsys.readouterr().out

@@ -14,8 +14,7 @@ import pytest
 from conftest import query
 
 from core import db
-from loader import load
-from loader.load import load_directory
+from loader.load import load_directory, sift
 
 TS = "2024-01-01T00:00:00Z"
 HEADERS = {
@@ -106,7 +105,7 @@ def landing(request, monkeypatch):
     """Both ways a sifted file lands: COPY straight into typed columns, skipping
     values that don't parse (PostgreSQL 17+), or every record as text first."""
     if request.param == "text landing":
-        monkeypatch.setattr(load, "_copy_skips_bad_values", lambda cur: False)
+        monkeypatch.setattr(sift, "_copy_skips_bad_values", lambda cur: False)
     return request.param
 
 

@@ -1,0 +1,90 @@
+"""Batch bookkeeping in raw.load_batches: open and close a file's batch, the
+reconciliation and encoding checks, and whether a file was loaded before."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+
+from core.errors import EcomError
+from loader.load.catalog import TableSpec
+from loader.load.files import SourceFile
+
+
+@dataclass
+class FileResult:
+    file: str
+    table: str
+    method: str  # direct, sifted, skipped
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    seconds: float = 0.0
+    batch_id: int | None = None
+
+
+def _open_batch(
+    cur: psycopg.Cursor, spec: TableSpec, source: SourceFile, checksum: str
+) -> int:
+    # A bulk load is not an edit: the audit trigger skips this transaction's rows
+    # when the role is the loader's (see core/sql/002_app_schema.sql).
+    cur.execute("set local ecom.bulk_load = on")
+    return cur.execute(
+        """
+        insert into raw.load_batches (table_name, file_name, file_checksum,
+            file_bytes, load_method, started_at, finished_at)
+        values (%s, %s, %s, %s, 'direct', clock_timestamp(), clock_timestamp())
+        returning batch_id
+        """,
+        [spec.name, source.path.name, checksum, source.path.stat().st_size],
+    ).fetchone()[0]
+
+
+def _close_batch(cur: psycopg.Cursor, result: FileResult) -> None:
+    """Check that every row is accounted for, then record the counts."""
+    if result.rows_read != result.rows_loaded + result.rows_rejected:
+        raise EcomError(
+            f"{result.file}: rows do not reconcile ({result.rows_read} read, "
+            f"{result.rows_loaded} loaded, {result.rows_rejected} rejected); "
+            "nothing was written"
+        )
+    cur.execute(
+        """
+        update raw.load_batches
+        set load_method = %s, rows_read = %s, rows_loaded = %s, rows_rejected = %s,
+            finished_at = clock_timestamp()
+        where batch_id = %s
+        """,
+        [
+            result.method,
+            result.rows_read,
+            result.rows_loaded,
+            result.rows_rejected,
+            result.batch_id,
+        ],
+    )
+
+
+def _check_encoding(name: str, result: FileResult, cur: psycopg.Cursor, batch_id: int):
+    """A file where most rows are not UTF-8 is in the wrong encoding, not dirty."""
+    if result.rows_rejected < 10:
+        return
+    bad = cur.execute(
+        "select count(*) from raw.load_rejects "
+        "where batch_id = %s and reason like 'invalid UTF-8%%'",
+        [batch_id],
+    ).fetchone()[0]
+    if bad * 2 > result.rows_read:
+        raise EcomError(
+            f"{name}: file is not UTF-8 ({bad} of {result.rows_read} rows have invalid "
+            "bytes); save it as UTF-8. Nothing was written"
+        )
+
+
+def _already_loaded(conn: psycopg.Connection, table: str, checksum: str) -> bool:
+    row = conn.execute(
+        "select 1 from raw.load_batches where table_name = %s and file_checksum = %s",
+        [table, checksum],
+    ).fetchone()
+    return row is not None
