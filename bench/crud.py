@@ -1,11 +1,11 @@
 """Benchmark: what the editing pages ask of the database, at growing sizes.
 
 In one run, for each scale: generate and load a fresh database (no dbt needed:
-the editing pages read raw only), then time each operation of streamlit_app/crud
-`--repeat` times (p50 / p95, milliseconds), as the app runs them (a connection
-per operation). The reference is the cheapest operation, opening one row by its
-key (`get_row`): each figure is also given as a multiple of it, so the table
-reads the same on a faster or slower machine.
+the editing pages read raw only), then time each operation of the editing layer
+(core/editing) `--repeat` times (p50 / p95, milliseconds), as the app runs them
+(a connection per operation). The reference is the cheapest operation, opening
+one row by its key (`get_row`): each figure is also given as a multiple of it, so
+the table reads the same on a faster or slower machine.
 
 Results go to docs/benchmarks.md, section "Editing pages". There is no target;
 the figures show how list, search and save times grow with the data.
@@ -29,11 +29,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.report import write_section  # noqa: E402
-from core import db  # noqa: E402
+from core import db, editing  # noqa: E402
 from core.settings import LIBPQ_VARS  # noqa: E402
 from loader import generate as gen  # noqa: E402
 from loader.load import load_directory  # noqa: E402
-from streamlit_app import crud  # noqa: E402
 
 USER = "bench"
 
@@ -79,36 +78,36 @@ def operations(env: dict[str, str]) -> dict[str, Callable[[], object]]:
         "payment_method": "card",
     }
     lines = [{"product_id": product_id, "quantity": 2, "unit_price": price}]
-    version = {"updated_at": crud.get_row("customers", customer_id)["updated_at"]}
+    version = {"updated_at": editing.get_row("customers", customer_id)["updated_at"]}
 
     def edit_customer() -> None:
         city = "Bench " + str(time.perf_counter_ns() % 1000)
-        row = crud.update_row(
+        row = editing.update_row(
             "customers", customer_id, {"city": city}, version["updated_at"], USER
         )
         version["updated_at"] = row["updated_at"]
 
     return {
-        "open a customer by id (reference)": lambda: crud.get_row(
+        "open a customer by id (reference)": lambda: editing.get_row(
             "customers", customer_id
         ),
-        "customers: first page": lambda: crud.list_rows("customers"),
-        "customers: search one word": lambda: crud.list_rows("customers", last),
-        "customers: search two words": lambda: crud.list_rows(
+        "customers: first page": lambda: editing.list_rows("customers"),
+        "customers: search one word": lambda: editing.list_rows("customers", last),
+        "customers: search two words": lambda: editing.list_rows(
             "customers", f"{first} {last}"
         ),
-        "customers: search-as-you-type selector": lambda: crud.search_options(
+        "customers: search-as-you-type selector": lambda: editing.search_options(
             "customers", last
         ),
-        "products: first page, low stock only": lambda: crud.list_rows(
+        "products: first page, low stock only": lambda: editing.list_rows(
             "products", filters={"low_stock": True}
         ),
-        "orders: first page (newest first)": lambda: crud.list_rows("orders"),
-        "orders: search by customer email": lambda: crud.list_rows("orders", email),
-        "orders: page 20": lambda: crud.list_rows("orders", page=20),
-        "orders: open with its lines": lambda: crud.get_order(order_id),
+        "orders: first page (newest first)": lambda: editing.list_rows("orders"),
+        "orders: search by customer email": lambda: editing.list_rows("orders", email),
+        "orders: page 20": lambda: editing.list_rows("orders", page=20),
+        "orders: open with its lines": lambda: editing.get_order(order_id),
         "save a customer edit": edit_customer,
-        "create an order with one line": lambda: crud.save_order(order, lines, USER),
+        "create an order with one line": lambda: editing.save_order(order, lines, USER),
     }
 
 
@@ -127,7 +126,7 @@ def run_scale(base_env: dict[str, str], scale: float, repeat: int) -> list[tuple
             ).fetchone()
         for name in LIBPQ_VARS:
             os.environ.pop(name, None)
-        os.environ.update(env)  # crud connects with this process's settings
+        os.environ.update(env)  # editing connects with this process's settings
         rows = []
         reference = None
         for name, call in operations(env).items():
@@ -149,7 +148,7 @@ def report(rows: list[tuple], repeat: int) -> str:
     lines = [
         "Measured by `python bench/crud.py` on this machine (2 cores). For each scale,"
         " a fresh database is generated and loaded (seed 42), then each operation of "
-        f"`streamlit_app/crud.py` runs once to warm up and {repeat} times timed, as "
+        f"`core/editing` runs once to warm up and {repeat} times timed, as "
         "the editing pages run it (a new connection per operation). The reference "
         "is opening one customer by its key; *× reference* is each p50 divided by "
         "its p50 in the same run.",

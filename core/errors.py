@@ -40,3 +40,8 @@ def one_line(exc: BaseException) -> str:
         return str(primary).strip()
     lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
     return lines[0] if lines else ""
+
+
+def one_line_or_name(exc: BaseException) -> str:
+    """`one_line(exc)`, or the exception's class name when its text is empty."""
+    return one_line(exc) or type(exc).__name__

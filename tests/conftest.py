@@ -117,9 +117,9 @@ LIBPQ = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "DATABASE_URL
 
 
 def point_app_at(monkeypatch, env: dict[str, str], target=None) -> None:
-    """AppTest (and crud, refresh) run in this process: set its libpq variables to
-    env's, without the launcher's build credentials, and the dbt target folder
-    the dashboards read (none by default)."""
+    """AppTest (and the editing layer, refresh) run in this process: set its libpq
+    variables to env's, without the launcher's build credentials, and the dbt
+    target folder the dashboards read (none by default)."""
     from streamlit_app import launch
     from streamlit_app import warehouse as wh
 

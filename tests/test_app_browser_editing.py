@@ -112,21 +112,8 @@ def one(env: dict[str, str], statement: str, params=None) -> tuple:
         return conn.execute(statement, params).fetchone()
 
 
-def test_create_customer_and_order_refresh_and_see_it(warehouse, page):
-    env, url = warehouse["env"], warehouse["url"]
-    region, channel = one(
-        env,
-        "select (select region_name from raw.regions order by region_id limit 1),"
-        " (select channel_name from raw.channels order by channel_id limit 1)",
-    )
-    sku, list_price = one(
-        env,
-        "select sku, list_price from raw.products"
-        " where is_active order by product_id limit 1",
-    )
-    email = "grace.hopper@example.com"
-
-    # 1. a new customer
+def create_customer(page, url: str, email: str, region: str, channel: str) -> None:
+    """Step 1: a new customer, through the customers page."""
     page.goto(f"{url}/edit_customers")
     settled(page)
     page.get_by_role("button", name="New customer").click()
@@ -140,12 +127,13 @@ def test_create_customer_and_order_refresh_and_see_it(warehouse, page):
     page.get_by_role("button", name="Create").click()
     settled(page)
     page.get_by_text(re.compile(r"Created customer #\d+")).wait_for()
-    (customer_id,) = one(
-        env, "select customer_id from raw.customers where email = %s", [email]
-    )
-    assert customer_id > 1_000_000_000  # the app's id range
 
-    # 2. an order for them: two units of one product at its list price
+
+def create_order(
+    page, url: str, email: str, region: str, channel: str, sku: str, net: Decimal
+) -> None:
+    """Step 2: an order for that customer (found by email), two units of one
+    product, through the orders page; its net amount is shown before saving."""
     page.goto(f"{url}/edit_orders")
     settled(page)
     page.get_by_role("button", name="New order").click()
@@ -160,14 +148,65 @@ def test_create_customer_and_order_refresh_and_see_it(warehouse, page):
     fill(page, "Quantity", "2")
     page.get_by_role("button", name="Add line").click()
     settled(page)
-    expected = Decimal(list_price) * 2
     # the totals are shown before saving
-    assert metrics(page)["Net"] == f"{expected:,.2f}"
+    assert metrics(page)["Net"] == f"{net:,.2f}"
     page.screenshot(path=str(SCREENSHOTS / "edit_orders.png"))
     page.get_by_role("button", name="Create").click()
     settled(page)
     page.get_by_text(re.compile(r"Created order #\d+")).wait_for()
     assert page.evaluate("() => window.pwned") is None
+
+
+def refresh_warehouse(page, url: str, env: dict[str, str]) -> None:
+    """Step 3: refresh the warehouse from the app."""
+    page.goto(f"{url}/refresh_warehouse")
+    settled(page)
+    page.get_by_role("button", name="Refresh warehouse").click()
+    page.get_by_text("Warehouse refreshed by edna").wait_for(timeout=300_000)
+    settled(page)
+    page.screenshot(path=str(SCREENSHOTS / "refresh_warehouse.png"))
+    assert one(
+        env, "select status from app.refresh_runs order by run_id desc limit 1"
+    ) == ("success",)
+
+
+def overview_cards(page, url: str, day: str) -> dict[str, str]:
+    """Step 4: the Overview's cards for one day."""
+    page.goto(f"{url}/?from={day}&to={day}")
+    settled(page)
+    # the Overview's own cards (a page that is still being replaced may show
+    # others for a moment)
+    page.wait_for_function(
+        """() => ['Revenue', 'Orders'].every(label =>
+            [...document.querySelectorAll('[data-testid="stMetricLabel"]')]
+                .some(card => card.innerText.trim() === label))"""
+    )
+    settled(page)
+    return metrics(page)
+
+
+def test_create_customer_and_order_refresh_and_see_it(warehouse, page):
+    env, url = warehouse["env"], warehouse["url"]
+    region, channel = one(
+        env,
+        "select (select region_name from raw.regions order by region_id limit 1),"
+        " (select channel_name from raw.channels order by channel_id limit 1)",
+    )
+    sku, list_price = one(
+        env,
+        "select sku, list_price from raw.products"
+        " where is_active order by product_id limit 1",
+    )
+    email = "grace.hopper@example.com"
+
+    create_customer(page, url, email, region, channel)
+    (customer_id,) = one(
+        env, "select customer_id from raw.customers where email = %s", [email]
+    )
+    assert customer_id > 1_000_000_000  # the app's id range
+
+    expected = Decimal(list_price) * 2
+    create_order(page, url, email, region, channel, sku, expected)
     order_id, ordered_at, lines = one(
         env,
         "select o.order_id, o.ordered_at::date, count(i.*)"
@@ -183,30 +222,10 @@ def test_create_customer_and_order_refresh_and_see_it(warehouse, page):
         [ordered_at],
     )
 
-    # 3. refresh the warehouse from the app
-    page.goto(f"{url}/refresh_warehouse")
-    settled(page)
-    page.get_by_role("button", name="Refresh warehouse").click()
-    page.get_by_text("Warehouse refreshed by edna").wait_for(timeout=300_000)
-    settled(page)
-    page.screenshot(path=str(SCREENSHOTS / "refresh_warehouse.png"))
-    assert one(
-        env, "select status from app.refresh_runs order by run_id desc limit 1"
-    ) == ("success",)
+    refresh_warehouse(page, url, env)
 
-    # 4. the Overview for that day moved by exactly this order
-    day = ordered_at.isoformat()
-    page.goto(f"{url}/?from={day}&to={day}")
-    settled(page)
-    # the Overview's own cards (a page that is still being replaced may show
-    # others for a moment)
-    page.wait_for_function(
-        """() => ['Revenue', 'Orders'].every(label =>
-            [...document.querySelectorAll('[data-testid="stMetricLabel"]')]
-                .some(card => card.innerText.trim() === label))"""
-    )
-    settled(page)
-    cards = metrics(page)
+    # the Overview for that day moved by exactly this order
+    cards = overview_cards(page, url, ordered_at.isoformat())
     assert cards["Revenue"] == ui.money(float(revenue_before + expected))
     assert cards["Orders"] == ui.count(orders_before + 1)
     assert one(

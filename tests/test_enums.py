@@ -9,10 +9,9 @@ import json
 import psycopg
 import pytest
 
-from core import db, enums
+from core import db, editing, enums
 from core.schema import apply_schema
 from loader.generate import generate
-from streamlit_app import crud
 
 # raw column -> the seed that defines its values
 RAW_COLUMNS = {
@@ -58,7 +57,7 @@ def test_generated_values_come_from_the_seeds(tmp_path):
     ],
 )
 def test_app_choices_are_the_seed_values(entity, field, seed):
-    ent = crud.entity(entity)
+    ent = editing.entity(entity)
     (f,) = [f for f in ent.fields if f.name == field]
     assert list(f.choices) == list(enums.values(seed))
 

@@ -6,7 +6,9 @@ from datetime import date
 
 import streamlit as st
 
-from streamlit_app import auth, crud, crud_ui, ui
+from core import editing
+from streamlit_app import auth, ui
+from streamlit_app.editing.messages import show_error
 
 P = "audit"
 ANY = "Any"
@@ -21,8 +23,8 @@ st.caption(
 )
 
 top = st.columns(4)
-table = top[0].selectbox("Table", [ANY, *crud.AUDIT_TABLES], key=f"{P}.table")
-action = top[1].selectbox("Action", [ANY, *crud.AUDIT_ACTIONS], key=f"{P}.action")
+table = top[0].selectbox("Table", [ANY, *editing.AUDIT_TABLES], key=f"{P}.table")
+action = top[1].selectbox("Action", [ANY, *editing.AUDIT_ACTIONS], key=f"{P}.action")
 user = top[2].text_input(
     "User", key=f"{P}.user", placeholder="Part of a name", help="Who made the change."
 )
@@ -36,7 +38,9 @@ date_from = dates[0].date_input(
 date_to = dates[1].date_input(
     "To", key=f"{P}.to", value=None, min_value=date(2000, 1, 1)
 )
-page_size = dates[2].selectbox("Rows", crud.PAGE_SIZES, index=2, key=f"{P}.page_size")
+page_size = dates[2].selectbox(
+    "Rows", editing.PAGE_SIZES, index=2, key=f"{P}.page_size"
+)
 
 question = {
     "table": None if table == ANY else table,
@@ -52,18 +56,18 @@ if st.session_state.get(f"{P}.signature") != signature:
     st.session_state[f"{P}.page"] = 1
 
 try:
-    frame, total = crud.list_audit(
+    frame, total = editing.list_audit(
         **question, page=st.session_state.get(f"{P}.page", 1), page_size=page_size
     )
-except crud.CrudError as exc:
-    crud_ui.show_error(exc)
+except editing.CrudError as exc:
+    show_error(exc)
     st.stop()
 
-pages = crud.page_count(total, page_size)
+pages = editing.page_count(total, page_size)
 page = min(int(st.session_state.get(f"{P}.page", 1) or 1), pages)
 if page != st.session_state.get(f"{P}.page"):
     st.session_state[f"{P}.page"] = page
-    frame, total = crud.list_audit(**question, page=page, page_size=page_size)
+    frame, total = editing.list_audit(**question, page=page, page_size=page_size)
 dates[3].number_input(
     f"Page (of {pages:,})", min_value=1, max_value=pages, step=1, key=f"{P}.page"
 )
@@ -89,18 +93,18 @@ if not frame.empty:
         int(row["audit_id"]): (
             f"#{row['audit_id']} · {row['table_name']} · {row['action']} · "
             f"{row['row_key']} · {row['changed_by']} · "
-            f"{crud.as_utc(row['changed_at']):%Y-%m-%d %H:%M:%S}"
+            f"{editing.as_utc(row['changed_at']):%Y-%m-%d %H:%M:%S}"
         )
         for row in frame.to_dict("records")
     }
     chosen = st.selectbox(
         "Change", list(labels), key=f"{P}.entry", format_func=labels.get
     )
-    entry = crud.get_audit(chosen) if chosen is not None else None
+    entry = editing.get_audit(chosen) if chosen is not None else None
     if entry is None:
         st.info("That entry is gone.", icon=":material/info:")
     else:
-        changes = crud.audit_changes(entry)
+        changes = editing.audit_changes(entry)
         changed = changes[changes["changed"]]
         if entry["action"] == "update":
             st.caption(f"{len(changed):,} fields changed (shown first).")
@@ -121,5 +125,5 @@ if not frame.empty:
         st.text(
             f"Changed by {entry['changed_by']} (database role "
             f"{entry['database_role']}) at "
-            f"{crud.as_utc(entry['changed_at']):%Y-%m-%d %H:%M:%S} UTC"
+            f"{editing.as_utc(entry['changed_at']):%Y-%m-%d %H:%M:%S} UTC"
         )

@@ -9,12 +9,29 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from streamlit_app import auth, crud, crud_ui
-from streamlit_app.crud_ui import k
+from core import editing
+from streamlit_app import auth
+from streamlit_app.editing.editor import conflict_panel, delete_confirmation
+from streamlit_app.editing.form import (
+    display,
+    field_input,
+    prefill,
+    read_form,
+    ref_select,
+)
+from streamlit_app.editing.list_view import MONEY, WHEN, list_section
+from streamlit_app.editing.messages import (
+    action,
+    flash,
+    guard,
+    show_flash,
+    show_pending_error,
+)
+from streamlit_app.editing.state import close, field_key, k, mode, reset
 
 P = "orders"
 ADD = "orders.add"
-ENT = crud.ORDERS
+ENT = editing.ORDERS
 
 user = auth.require("editor")
 
@@ -59,17 +76,16 @@ def _set_lines(items: list[dict[str, Any]]) -> None:
 
 
 def _reset_add() -> None:
-    st.session_state[crud_ui.field_key(ADD, "product_id")] = None
-    st.session_state[crud_ui.field_key(ADD, "product_id") + ".q"] = ""
+    st.session_state[field_key(ADD, "product_id")] = None
+    st.session_state[field_key(ADD, "product_id") + ".q"] = ""
     st.session_state[k(ADD, "quantity")] = 1
 
 
 def _show(order: dict[str, Any] | None, items: list[dict[str, Any]]) -> None:
-    for name in ("error", "conflict", "confirm_delete"):
-        st.session_state.pop(k(P, name), None)
+    reset(P)
     st.session_state[k(P, "mode")] = "edit" if order else "create"
     st.session_state[k(P, "row")] = order
-    crud_ui.prefill(P, ENT.fields, order)
+    prefill(P, ENT.fields, order)
     _set_lines(items)
     _reset_add()
 
@@ -92,34 +108,34 @@ def read_lines() -> list[dict[str, Any]]:
 # ----------------------------------------------------------------------- actions
 
 
-@crud_ui.action(P)
+@action(P)
 def open_order(order_id: Any) -> None:
-    order, items = crud.get_order(order_id)
+    order, items = editing.get_order(order_id)
     if order is None:
-        crud_ui.flash(P, "warning", "That order no longer exists.")
-        crud_ui.close(P)
+        flash(P, "warning", "That order no longer exists.")
+        close(P)
         return
     _show(order, items)
 
 
-@crud_ui.action(P)
+@action(P)
 def new_order() -> None:
     _show(None, [])
 
 
-@crud_ui.action(P)
+@action(P)
 def add_line() -> None:
-    product_id = st.session_state.get(crud_ui.field_key(ADD, "product_id"))
+    product_id = st.session_state.get(field_key(ADD, "product_id"))
     if product_id is None:
-        raise crud.ValidationError({"product": "Product: choose one to add a line"})
-    product = crud.get_row("products", product_id)
+        raise editing.ValidationError({"product": "Product: choose one to add a line"})
+    product = editing.get_row("products", product_id)
     if product is None:
-        raise crud.ValidationError({"product": "Product: no such product"})
+        raise editing.ValidationError({"product": "Product: no such product"})
     quantity = st.session_state.get(k(ADD, "quantity")) or 1
     _add_line(
         {
             "product_id": product_id,
-            "product_label": crud.option_label("products", product),
+            "product_label": editing.option_label("products", product),
             "quantity": quantity,
             "unit_price": product["list_price"],
             "discount_amount": 0,
@@ -132,15 +148,15 @@ def remove_line(uid: int) -> None:
     st.session_state[k(P, "lines")] = [line for line in _lines() if line["uid"] != uid]
 
 
-@crud_ui.action(P)
+@action(P)
 def apply_promotion() -> None:
-    promotion_id = st.session_state.get(crud_ui.field_key(P, "promotion_id"))
-    promotion = crud.get_row("promotions", promotion_id) if promotion_id else None
+    promotion_id = st.session_state.get(field_key(P, "promotion_id"))
+    promotion = editing.get_row("promotions", promotion_id) if promotion_id else None
     if promotion is None:
-        raise crud.ValidationError({"promotion_id": "Promotion: choose one first"})
+        raise editing.ValidationError({"promotion_id": "Promotion: choose one first"})
     for line in _lines():
         uid = line["uid"]
-        discount = crud.promotion_discount(
+        discount = editing.promotion_discount(
             st.session_state.get(line_key(uid, "quantity")),
             st.session_state.get(line_key(uid, "unit_price")),
             promotion["discount_pct"],
@@ -148,28 +164,28 @@ def apply_promotion() -> None:
         st.session_state[line_key(uid, "discount_amount")] = float(discount)
 
 
-@crud_ui.action(P)
+@action(P)
 def save() -> None:
     original = st.session_state.get(k(P, "row"))
-    order = crud_ui.read_form(P, ENT.fields, original)
+    order = read_form(P, ENT.fields, original)
     if original is not None:
         order["order_id"] = original["order_id"]
     items = read_lines()
     try:
-        order_id = crud.save_order(
+        order_id = editing.save_order(
             order,
             items,
             user,
             expected_updated_at=original["updated_at"] if original else None,
         )
-    except crud.Conflict as exc:
+    except editing.Conflict as exc:
         st.session_state[k(P, "conflict")] = {
             "current": exc.current,
             "items": exc.items,
             "mine": order,
         }
         return
-    fresh, fresh_items = crud.get_order(order_id)
+    fresh, fresh_items = editing.get_order(order_id)
     if original is None:
         message = f"Created order #{order_id}."
     elif fresh and fresh["updated_at"] != original["updated_at"]:
@@ -177,28 +193,28 @@ def save() -> None:
     else:
         message = "Nothing changed, nothing saved."
     _show(fresh, fresh_items)
-    crud_ui.flash(P, "success", message)
+    flash(P, "success", message)
 
 
 def _delete_or_restore(restore: bool) -> None:
-    @crud_ui.action(P)
+    @action(P)
     def run() -> None:
         original = st.session_state[k(P, "row")]
         st.session_state.pop(k(P, "confirm_delete"), None)
-        change = crud.restore_order if restore else crud.delete_row
+        change = editing.restore_order if restore else editing.delete_row
         args = () if restore else (ENT,)
         try:
             outcome = change(*args, original["order_id"], original["updated_at"], user)
-        except crud.Conflict as exc:
+        except editing.Conflict as exc:
             st.session_state[k(P, "conflict")] = {
                 "current": exc.current,
                 "items": exc.items,
-                "mine": crud_ui.read_form(P, ENT.fields, original),
+                "mine": read_form(P, ENT.fields, original),
             }
             return
-        order, items = crud.get_order(original["order_id"])
+        order, items = editing.get_order(original["order_id"])
         _show(order, items)
-        crud_ui.flash(P, "success", outcome.message)
+        flash(P, "success", outcome.message)
 
     run()
 
@@ -207,10 +223,10 @@ def reload_current() -> None:
     conflict = st.session_state.get(k(P, "conflict")) or {}
     current = conflict.get("current")
     if current is None:
-        crud_ui.close(P)
+        close(P)
         return
     open_order(current["order_id"])
-    crud_ui.flash(P, "info", "The form shows the current values now.")
+    flash(P, "info", "The form shows the current values now.")
 
 
 def keep_mine() -> None:
@@ -224,7 +240,7 @@ def keep_mine() -> None:
     for line in _lines():
         if line["order_item_id"] not in still_there:
             line["order_item_id"] = None
-    crud_ui.flash(
+    flash(
         P,
         "info",
         "Your values are kept. Press Save to replace the current version with them.",
@@ -235,10 +251,10 @@ def keep_mine() -> None:
 
 
 def totals() -> dict[str, Any]:
-    return crud.order_totals(
+    return editing.order_totals(
         read_lines(),
-        st.session_state.get(crud_ui.field_key(P, "shipping_amount")),
-        st.session_state.get(crud_ui.field_key(P, "tax_amount")),
+        st.session_state.get(field_key(P, "shipping_amount")),
+        st.session_state.get(field_key(P, "tax_amount")),
     )
 
 
@@ -288,7 +304,7 @@ def lines_editor(editable: bool) -> None:
             label_visibility="collapsed",
             disabled=not editable,
         )
-        amount = crud.order_totals([values[n - 1]])  # the line less its discount
+        amount = editing.order_totals([values[n - 1]])  # the line less its discount
         cols[4].text(f"{amount['net_amount']:,.2f}")
         if editable:
             cols[5].button(
@@ -302,7 +318,7 @@ def lines_editor(editable: bool) -> None:
         return
     with st.container(border=True):
         st.caption("Add a line")
-        crud_ui.ref_select(ADD, "product_id", "products", "Product")
+        ref_select(ADD, "product_id", "products", "Product")
         cols = st.columns([1, 1, 2], vertical_alignment="bottom")
         cols[0].number_input(
             "Quantity", key=k(ADD, "quantity"), step=1, format="%d", min_value=1
@@ -366,22 +382,18 @@ def editor() -> None:
             st.subheader("New order")
         else:
             st.subheader(f"Order #{original['order_id']}")
-            st.caption(
-                f"Last changed {crud_ui.display(None, original.get('updated_at'))}"
-            )
+            st.caption(f"Last changed {display(None, original.get('updated_at'))}")
         if deleted:
             st.warning(
                 "This order is deleted: it is kept for its history but left out of "
                 "the reports. Restore it to change it.",
                 icon=":material/delete:",
             )
-        crud_ui.conflict_panel(
-            ENT, P, ENT.fields, reload=reload_current, keep=keep_mine
-        )
+        conflict_panel(ENT, P, ENT.fields, reload=reload_current, keep=keep_mine)
         conflict_items()
-        crud_ui.show_pending_error(P)
+        show_pending_error(P)
         for name in ("customer_id", "channel_id", "ship_region_id", "promotion_id"):
-            crud_ui.field_input(P, ENT.field(name), container=st.container())
+            field_input(P, ENT.field(name), container=st.container())
         cols = st.columns(3)
         for i, name in enumerate(
             (
@@ -393,7 +405,7 @@ def editor() -> None:
                 "tax_amount",
             )
         ):
-            crud_ui.field_input(P, ENT.field(name), container=cols[i % 3])
+            field_input(P, ENT.field(name), container=cols[i % 3])
         lines_editor(editable=not deleted)
         totals_panel()
         buttons = st.columns(3)
@@ -414,7 +426,7 @@ def editor() -> None:
                 icon=":material/save:",
                 on_click=save,
             )
-        buttons[1].button("Close", key=k(P, "close"), on_click=crud_ui.close, args=(P,))
+        buttons[1].button("Close", key=k(P, "close"), on_click=close, args=(P,))
         if original is not None and not deleted:
             buttons[2].button(
                 "Delete…",
@@ -424,7 +436,7 @@ def editor() -> None:
                     k(P, "confirm_delete"), True
                 ),
             )
-            crud_ui.delete_confirmation(
+            delete_confirmation(
                 ENT,
                 P,
                 "Delete this order? It is marked deleted and left out of the "
@@ -435,7 +447,7 @@ def editor() -> None:
 
 def customer_filter() -> dict[str, Any]:
     with st.expander("Orders of one customer"):
-        chosen = crud_ui.ref_select(
+        chosen = ref_select(
             k(P, "list"),
             "customer_id",
             "customers",
@@ -453,33 +465,33 @@ st.caption(
     "Orders and their lines (raw.orders, raw.order_items). An order and its lines "
     "are saved together; deleting an order marks it deleted (it can be restored)."
 )
-crud_ui.show_flash(P)
-if crud_ui.mode(P) == "list":
-    crud_ui.show_pending_error(P)
+show_flash(P)
+if mode(P) == "list":
+    show_pending_error(P)
 else:
-    with crud_ui.guard():
+    with guard():
         editor()
 
 
 def _list() -> None:
-    crud_ui.list_section(
+    list_section(
         ENT,
         extra_filters=customer_filter,
         on_open=open_order,
         on_new=new_order,
         column_config={
-            "ordered_at": crud_ui.WHEN,
-            "items_subtotal": crud_ui.MONEY,
-            "discounts": crud_ui.MONEY,
-            "shipping_amount": crud_ui.MONEY,
-            "tax_amount": crud_ui.MONEY,
-            "total": crud_ui.MONEY,
+            "ordered_at": WHEN,
+            "items_subtotal": MONEY,
+            "discounts": MONEY,
+            "shipping_amount": MONEY,
+            "tax_amount": MONEY,
+            "total": MONEY,
             "is_deleted": st.column_config.CheckboxColumn("deleted"),
-            "deleted_at": crud_ui.WHEN,
-            "updated_at": crud_ui.WHEN,
+            "deleted_at": WHEN,
+            "updated_at": WHEN,
         },
     )
 
 
-with crud_ui.guard():
+with guard():
     _list()

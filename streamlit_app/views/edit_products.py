@@ -4,7 +4,11 @@ deleted."""
 
 import streamlit as st
 
-from streamlit_app import auth, crud, crud_ui
+from core import editing
+from streamlit_app import auth
+from streamlit_app.editing.entity_page import entity_page
+from streamlit_app.editing.list_view import MONEY, WHEN
+from streamlit_app.editing.state import field_key
 
 user = auth.require("editor")
 
@@ -12,14 +16,14 @@ user = auth.require("editor")
 def suggestions() -> dict[str, list[str]]:
     """Existing categories, subcategories and brands to pick from."""
     return {
-        name: crud.distinct_values("products", name)
+        name: editing.distinct_values("products", name)
         for name in ("category", "subcategory", "brand")
     }
 
 
 def stock_flag() -> None:
-    stock = st.session_state.get(crud_ui.field_key("products", "stock_quantity"))
-    reorder = st.session_state.get(crud_ui.field_key("products", "reorder_point"))
+    stock = st.session_state.get(field_key("products", "stock_quantity"))
+    reorder = st.session_state.get(field_key("products", "reorder_point"))
     if isinstance(stock, int) and isinstance(reorder, int) and stock < reorder:
         st.warning(
             f"Below reorder point: {stock:,} in stock, reorder at {reorder:,}.",
@@ -27,7 +31,7 @@ def stock_flag() -> None:
         )
 
 
-crud_ui.entity_page(
+entity_page(
     "products",
     user,
     "The product catalogue (raw.products). A product is flagged when its stock "
@@ -35,10 +39,10 @@ crud_ui.entity_page(
     suggestions=suggestions,
     extras=stock_flag,
     column_config={
-        "unit_cost": crud_ui.MONEY,
-        "list_price": crud_ui.MONEY,
+        "unit_cost": MONEY,
+        "list_price": MONEY,
         "below_reorder_point": st.column_config.CheckboxColumn("below reorder point"),
         "is_active": st.column_config.CheckboxColumn("active"),
-        "updated_at": crud_ui.WHEN,
+        "updated_at": WHEN,
     },
 )

@@ -1,0 +1,60 @@
+"""One stored row inside an operation: its key checked, the row read (locked for
+a write), its version compared with the one the form saw (optimistic
+concurrency), and what a delete did with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from core.editing.errors import Conflict
+from core.editing.fields import Entity, Field
+from core.editing.validation import clean_int
+from core.editing.values import as_utc
+
+
+def select_row(
+    conn: psycopg.Connection, ent: Entity, key: Any, lock: bool = False
+) -> dict[str, Any] | None:
+    """The row as stored (every column), or None; `lock` holds it until commit."""
+    statement = sql.SQL("select * from raw.{} where {} = %s{}").format(
+        sql.Identifier(ent.table),
+        sql.Identifier(ent.key),
+        sql.SQL(" for update" if lock else ""),
+    )
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(statement, [key]).fetchone()
+
+
+def parse_key(value: Any) -> int:
+    """A row id as an int; anything else is the caller's mistake (ValueError)."""
+    cleaned, problem = clean_int(Field("key", "Id", "ref"), value)
+    if problem:
+        raise ValueError(f"not a row id: {value!r}")
+    return cleaned
+
+
+def check_version(
+    ent: Entity, current: dict[str, Any] | None, expected_updated_at: Any
+) -> None:
+    """`Conflict` unless the row is still the version the form was opened on."""
+    expected = as_utc(expected_updated_at)
+    if expected is None:
+        raise ValueError("expected_updated_at: the updated_at seen when opening")
+    if current is None or as_utc(current["updated_at"]) != expected:
+        raise Conflict(current, ent)
+
+
+@dataclass(frozen=True)
+class DeleteOutcome:
+    """What a delete did: 'deleted', 'deactivated' (kept for its history),
+    'soft_deleted' / 'restored' (orders), or 'unchanged'."""
+
+    action: str
+    message: str
+    row: dict[str, Any] | None = None
