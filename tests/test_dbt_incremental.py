@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import csv
 import re
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -39,13 +42,12 @@ INCREMENTAL = (
     "marts.rpt_sales_daily",
     "marts.rpt_sales_monthly",
     "marts.rpt_kpi_daily",
-    "marts.rpt_sales_monthly_totals",
     "intermediate.int_order_dates_changed",
-    "intermediate.int_customer_months",
-    "intermediate.int_basket_items",
-    "intermediate.int_basket_product_pairs_daily",
+    "intermediate.int_customer_months_summarised",
+    "intermediate.int_basket_items_grouped",
+    "intermediate.int_basket_product_pair_days_counted",
     "intermediate.int_basket_product_pairs_counted",
-    "intermediate.int_basket_category_pairs_daily",
+    "intermediate.int_basket_category_pair_days_counted",
 )
 # bookkeeping columns that record when a row was written, not what it says
 RUN_STAMPS = {"refreshed_at", "changed_at", "last_refreshed_at", "source_xmin"}
@@ -98,7 +100,7 @@ def _fact_counts(env: dict[str, str]) -> tuple[int, int]:
 def _customer(env: dict[str, str], customer_id: int) -> tuple:
     return _one(
         env,
-        "select lifetime_orders, lifetime_revenue, first_order_at"
+        "select lifetime_orders, lifetime_net_revenue, first_order_at"
         " from marts.dim_customers where customer_id = %s",
         (customer_id,),
     )
@@ -112,16 +114,37 @@ def _append_file_rows(data_dir: Path, table: str) -> list[dict[str, str]]:
     return rows
 
 
-def test_raw_edits_reach_the_incremental_facts(fresh_db, tmp_path):
-    env = fresh_db
-    data_dir = tmp_path / "data"
-    target = tmp_path / "target"
-    generate(data_dir, scale=0.1, seed=23)
-    load_directory(env, data_dir)
+@dataclass(frozen=True)
+class EditedRows:
+    """The rows the app-like edits touch, and what the marts said before them."""
+
+    deleted_customer: int
+    deleted_order: int
+    deleted_revenue: Decimal
+    second_order: int
+    second_at: datetime
+    returned_customer: int
+    returned_order: int
+    returned_revenue: Decimal
+    product_id: int
+    old_cost: Decimal
+    past_cost_amount: Decimal
+    deleted_before: tuple
+    returned_before: tuple
+    revenue_before: Decimal
+
+
+def _build(env: dict[str, str], target: Path) -> None:
+    """`dbt build`; the facts then hold exactly the live rows of raw."""
     _dbt(env, target, "build")
     assert _fact_counts(env) == _live_counts(env)
 
-    # -- pick the rows to edit ------------------------------------------------------
+
+def _sale_revenue(env: dict[str, str]) -> Decimal:
+    return _one(env, "select sum(net_revenue) from marts.fct_orders where is_sale")[0]
+
+
+def _pick_rows_to_edit(env: dict[str, str]) -> EditedRows:
     # a customer with at least two sales: their first sale gets soft-deleted
     deleted_customer, deleted_order, deleted_revenue, second_order, second_at = _one(
         env,
@@ -162,45 +185,58 @@ def test_raw_edits_reach_the_incremental_facts(fresh_db, tmp_path):
         """,
         (deleted_order,),
     )
-    deleted_before = _customer(env, deleted_customer)
-    returned_before = _customer(env, returned_customer)
-    revenue_before = _one(
-        env, "select sum(net_revenue) from marts.fct_orders where is_sale"
-    )[0]
+    return EditedRows(
+        deleted_customer=deleted_customer,
+        deleted_order=deleted_order,
+        deleted_revenue=deleted_revenue,
+        second_order=second_order,
+        second_at=second_at,
+        returned_customer=returned_customer,
+        returned_order=returned_order,
+        returned_revenue=returned_revenue,
+        product_id=product_id,
+        old_cost=old_cost,
+        past_cost_amount=past_cost_amount,
+        deleted_before=_customer(env, deleted_customer),
+        returned_before=_customer(env, returned_customer),
+        revenue_before=_sale_revenue(env),
+    )
 
-    # -- edit raw as the app does (wall-clock timestamps) and build ---------------
+
+def _edit_as_the_app_does(env: dict[str, str], rows: EditedRows) -> None:
+    """A return, a soft delete and a cost change, stamped with the wall clock."""
     _execute(
         env,
         (
             "update raw.orders set status = 'returned', payment_status = 'refunded',"
             " updated_at = now() where order_id = %s",
-            (returned_order,),
+            (rows.returned_order,),
         ),
         (
             "update raw.orders set deleted_at = now(), updated_at = now()"
             " where order_id = %s",
-            (deleted_order,),
+            (rows.deleted_order,),
         ),
         (
             "update raw.products set unit_cost = unit_cost * 2, updated_at = now()"
             " where product_id = %s",
-            (product_id,),
+            (rows.product_id,),
         ),
     )
-    _dbt(env, target, "build")
-    assert _fact_counts(env) == _live_counts(env)
 
+
+def _check_status_change_and_soft_delete(env: dict[str, str], rows: EditedRows) -> None:
     # the status change re-flows to the order and its lines
     assert _one(
         env,
         "select status, payment_status, is_sale from marts.fct_orders"
         " where order_id = %s",
-        (returned_order,),
+        (rows.returned_order,),
     ) == ("returned", "refunded", False)
     assert query(
         env,
         "select distinct is_sale from marts.fct_order_items where order_id = %s",
-        (returned_order,),
+        (rows.returned_order,),
     ) == [(False,)]
     # the soft-deleted order and its lines are gone, the customer renumbered
     assert (
@@ -208,7 +244,7 @@ def test_raw_edits_reach_the_incremental_facts(fresh_db, tmp_path):
             env,
             "select 1 from marts.fct_orders where order_id = %s"
             " union all select 1 from marts.fct_order_items where order_id = %s",
-            (deleted_order, deleted_order),
+            (rows.deleted_order, rows.deleted_order),
         )
         == []
     )
@@ -216,45 +252,51 @@ def test_raw_edits_reach_the_incremental_facts(fresh_db, tmp_path):
         env,
         "select customer_order_number, is_first_order, days_since_previous_order"
         " from marts.fct_orders where order_id = %s",
-        (second_order,),
+        (rows.second_order,),
     ) == (1, True, None)
     # dim_customers follows both edits
-    lifetime_orders, lifetime_revenue, first_order_at = _customer(env, deleted_customer)
-    assert lifetime_orders == deleted_before[0] - 1
-    assert lifetime_revenue == deleted_before[1] - deleted_revenue
-    assert first_order_at == second_at
-    assert _customer(env, returned_customer)[:2] == (
-        returned_before[0] - 1,
-        returned_before[1] - returned_revenue,
+    lifetime_orders, lifetime_net_revenue, first_order_at = _customer(
+        env, rows.deleted_customer
     )
-    revenue_after = _one(
-        env, "select sum(net_revenue) from marts.fct_orders where is_sale"
-    )[0]
-    assert revenue_after == revenue_before - deleted_revenue - returned_revenue
-    # a cost change never rewrites past margin; the dimension shows the new cost
+    assert lifetime_orders == rows.deleted_before[0] - 1
+    assert lifetime_net_revenue == rows.deleted_before[1] - rows.deleted_revenue
+    assert first_order_at == rows.second_at
+    assert _customer(env, rows.returned_customer)[:2] == (
+        rows.returned_before[0] - 1,
+        rows.returned_before[1] - rows.returned_revenue,
+    )
+    assert _sale_revenue(env) == (
+        rows.revenue_before - rows.deleted_revenue - rows.returned_revenue
+    )
+
+
+def _check_cost_change(env: dict[str, str], rows: EditedRows) -> None:
+    """A cost change never rewrites past margin; the dimension shows the new cost."""
     assert _one(
         env,
         "select unit_cost from marts.dim_products where product_id = %s",
-        (product_id,),
-    ) == (old_cost * 2,)
+        (rows.product_id,),
+    ) == (rows.old_cost * 2,)
     assert _one(
         env,
         "select sum(cost_amount) from marts.fct_order_items where product_id = %s",
-        (product_id,),
-    ) == (past_cost_amount,)
+        (rows.product_id,),
+    ) == (rows.past_cost_amount,)
     assert _one(
         env,
         "select count(*) from snapshots.snap_products where product_id = %s",
-        (product_id,),
+        (rows.product_id,),
     ) == (2,)
 
-    # -- append a generated day (simulated timestamps, older than the edits) -------
+
+def _append_a_generated_day(env: dict[str, str], data_dir: Path, target: Path) -> None:
+    """Append and load a generated day (simulated timestamps, older than the
+    app's edits) and build: every appended row reaches the facts."""
     append_days(data_dir, 1)
     load_directory(env, data_dir)
     appended_orders = _append_file_rows(data_dir, "orders")
     assert appended_orders, "the appended day holds no order"
-    _dbt(env, target, "build")
-    assert _fact_counts(env) == _live_counts(env)
+    _build(env, target)
     loaded = {
         order_id: (status, payment_status)
         for order_id, status, payment_status in query(
@@ -292,7 +334,10 @@ def test_raw_edits_reach_the_incremental_facts(fresh_db, tmp_path):
         env, "select count(*) from raw.customers"
     )
 
-    # -- harder edits: moves, removed lines, renamed dimensions --------------------
+
+def _make_harder_edits(env: dict[str, str]) -> int:
+    """An order moved to another day and customer, lines removed, a line's product
+    changed, a channel and a region renamed. Returns the moved order."""
     moved_order, moved_customer = _one(
         env,
         """
@@ -343,6 +388,13 @@ def test_raw_edits_reach_the_incremental_facts(fresh_db, tmp_path):
             " from raw.products), updated_at = now() where order_item_id = %s",
             (product_change_line,),
         ),
+        *_rename_first_channel_and_region(),
+    )
+    return moved_order
+
+
+def _rename_first_channel_and_region() -> tuple[tuple[str, tuple], ...]:
+    return (
         (
             "update raw.channels set channel_name = channel_name || ' (renamed)',"
             " updated_at = now() where channel_id ="
@@ -356,8 +408,9 @@ def test_raw_edits_reach_the_incremental_facts(fresh_db, tmp_path):
             (),
         ),
     )
-    _dbt(env, target, "build")
-    assert _fact_counts(env) == _live_counts(env)
+
+
+def _check_moved_order(env: dict[str, str], moved_order: int) -> None:
     assert _one(
         env,
         "select customer_id, order_date from marts.fct_orders where order_id = %s",
@@ -369,7 +422,9 @@ def test_raw_edits_reach_the_incremental_facts(fresh_db, tmp_path):
         (moved_order,),
     )
 
-    # -- every incremental model (and every other table) equals a full refresh ----
+
+def _built_tables(env: dict[str, str]) -> list[str]:
+    """Every table dbt built in marts and intermediate (schema.table)."""
     tables = query(
         env,
         """
@@ -379,7 +434,55 @@ def test_raw_edits_reach_the_incremental_facts(fresh_db, tmp_path):
         order by 1
         """,
     )
-    tables = [name for (name,) in tables]
+    return [name for (name,) in tables]
+
+
+def _assert_same_rows(env: dict[str, str], name: str, copy: str) -> None:
+    """The table `name` and its copy hold the same rows, run stamps aside."""
+    schema, table = name.split(".")
+    columns = [
+        column
+        for (column,) in query(
+            env,
+            "select column_name from information_schema.columns"
+            " where table_schema = %s and table_name = %s"
+            " order by ordinal_position",
+            (schema, table),
+        )
+        if column not in RUN_STAMPS
+    ]
+    listed = ", ".join(f'"{column}"' for column in columns)
+    # a pair gone from a recomputed day is kept there with a count of 0, and
+    # so is a day whose orders are all gone in the change log
+    where = {
+        "int_basket_product_pair_days_counted": " where pair_count != 0",
+        "int_order_dates_changed": " where orders_placed != 0",
+    }.get(table, "")
+    full, incremental, only_full, only_incremental = _one(
+        env,
+        f"""
+        select
+            (select count(*) from {name}{where}),
+            (select count(*) from {copy}{where}),
+            (select count(*) from (
+                select {listed} from {name}{where}
+                except all
+                select {listed} from {copy}{where}
+            ) as only_in_full_refresh),
+            (select count(*) from (
+                select {listed} from {copy}{where}
+                except all
+                select {listed} from {name}{where}
+            ) as only_in_incremental)
+        """,
+    )
+    assert full == incremental, name
+    assert (only_full, only_incremental) == (0, 0), name
+
+
+def _assert_equal_to_a_full_refresh(env: dict[str, str], target: Path) -> None:
+    """Every incremental model (and every other table) equals a full refresh."""
+    tables = _built_tables(env)
     assert set(INCREMENTAL) <= set(tables)
     _execute(
         env,
@@ -395,45 +498,32 @@ def test_raw_edits_reach_the_incremental_facts(fresh_db, tmp_path):
     )
     _dbt(env, target, "run", "--full-refresh")
     for name in tables:
-        schema, table = name.split(".")
-        columns = [
-            column
-            for (column,) in query(
-                env,
-                "select column_name from information_schema.columns"
-                " where table_schema = %s and table_name = %s"
-                " order by ordinal_position",
-                (schema, table),
-            )
-            if column not in RUN_STAMPS
-        ]
-        listed = ", ".join(f'"{column}"' for column in columns)
-        copy = f"incremental_copy.{schema}__{table}"
-        # a pair gone from a recomputed day is kept there with a count of 0, and
-        # so is a day whose orders are all gone in the change log
-        where = {
-            "int_basket_product_pairs_daily": " where pair_count != 0",
-            "int_order_dates_changed": " where order_count != 0",
-        }.get(table, "")
-        full, incremental, only_full, only_incremental = _one(
-            env,
-            f"""
-            select
-                (select count(*) from {name}{where}),
-                (select count(*) from {copy}{where}),
-                (select count(*) from (
-                    select {listed} from {name}{where}
-                    except all
-                    select {listed} from {copy}{where}
-                ) as only_in_full_refresh),
-                (select count(*) from (
-                    select {listed} from {copy}{where}
-                    except all
-                    select {listed} from {name}{where}
-                ) as only_in_incremental)
-            """,
-        )
-        assert full == incremental, name
-        assert (only_full, only_incremental) == (0, 0), name
+        _assert_same_rows(env, name, f"incremental_copy.{name.replace('.', '__')}")
     for name in INCREMENTAL:
         assert _one(env, f"select count(*) > 0 from {name}") == (True,), name
+
+
+def test_raw_edits_reach_the_incremental_facts(fresh_db, tmp_path):
+    env = fresh_db
+    data_dir = tmp_path / "data"
+    target = tmp_path / "target"
+    generate(data_dir, scale=0.1, seed=23)
+    load_directory(env, data_dir)
+    _build(env, target)
+
+    # edits made as the app makes them (wall-clock timestamps), then a build
+    rows = _pick_rows_to_edit(env)
+    _edit_as_the_app_does(env, rows)
+    _build(env, target)
+    _check_status_change_and_soft_delete(env, rows)
+    _check_cost_change(env, rows)
+
+    # a generated day appended (simulated timestamps, older than the edits)
+    _append_a_generated_day(env, data_dir, target)
+
+    # harder edits: moves, removed lines, renamed dimensions
+    moved_order = _make_harder_edits(env)
+    _build(env, target)
+    _check_moved_order(env, moved_order)
+
+    _assert_equal_to_a_full_refresh(env, target)

@@ -59,7 +59,7 @@ def _dbt_test(warehouse: dict, select: str, *extra: str):
             psycopg.errors.NotNullViolation,
         ),
         (
-            "update marts.rpt_sales_monthly set revenue = -1",
+            "update marts.rpt_sales_monthly set net_revenue = -1",
             psycopg.errors.CheckViolation,
         ),
         ("update marts.dim_date set month = 13", psycopg.errors.CheckViolation),

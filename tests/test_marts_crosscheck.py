@@ -159,9 +159,11 @@ def test_revenue_total_matches_raw(env, orders):
     expected = int(orders.loc[orders["is_sale"], "net_cents"].sum())
     marts = fetch(
         env,
-        "select (select coalesce(sum(revenue), 0) from marts.rpt_kpi_daily) as kpi,"
-        " (select coalesce(sum(revenue), 0) from marts.rpt_sales_daily) as daily,"
-        " (select coalesce(sum(monetary), 0) from marts.rpt_customer_rfm) as rfm",
+        "select"
+        " (select coalesce(sum(net_revenue), 0) from marts.rpt_kpi_daily) as kpi,"
+        " (select coalesce(sum(net_revenue), 0) from marts.rpt_sales_daily) as daily,"
+        " (select coalesce(sum(lifetime_net_revenue), 0)"
+        " from marts.rpt_customer_rfm) as rfm",
     )
     for column in marts.columns:
         assert int(marts.loc[0, column] * 100) == expected, column
@@ -173,8 +175,8 @@ def expected_rfm(orders: pd.DataFrame, as_of_date) -> pd.DataFrame:
     customers = (
         sales.groupby("customer_id")
         .agg(
-            frequency=("order_id", "count"),
-            monetary_cents=("net_cents", "sum"),
+            lifetime_orders=("order_id", "count"),
+            lifetime_net_revenue_cents=("net_cents", "sum"),
             last_order_date=("order_date", "max"),
         )
         .reset_index()
@@ -189,14 +191,21 @@ def expected_rfm(orders: pd.DataFrame, as_of_date) -> pd.DataFrame:
         return pd.Series(ntile(n_rows), index=ordered.index)
 
     customers["r_score"] = score(
-        ["recency_days", "frequency", "monetary_cents", "customer_id"],
+        [
+            "recency_days",
+            "lifetime_orders",
+            "lifetime_net_revenue_cents",
+            "customer_id",
+        ],
         [False, True, True, True],
     )
     customers["f_score"] = score(
-        ["frequency", "monetary_cents", "customer_id"], [True, True, True]
+        ["lifetime_orders", "lifetime_net_revenue_cents", "customer_id"],
+        [True, True, True],
     )
     customers["m_score"] = score(
-        ["monetary_cents", "frequency", "customer_id"], [True, True, True]
+        ["lifetime_net_revenue_cents", "lifetime_orders", "customer_id"],
+        [True, True, True],
     )
     customers["fm_score"] = (customers["f_score"] + customers["m_score"] + 1) // 2
     segments = pd.read_csv(PROJECT_ROOT / "seeds" / "rfm_segments.csv")
@@ -205,8 +214,8 @@ def expected_rfm(orders: pd.DataFrame, as_of_date) -> pd.DataFrame:
         [
             "customer_id",
             "recency_days",
-            "frequency",
-            "monetary_cents",
+            "lifetime_orders",
+            "lifetime_net_revenue_cents",
             "r_score",
             "f_score",
             "m_score",
@@ -221,14 +230,15 @@ def test_rfm_scores_match_pandas(env, orders, as_of_date):
     assert len(expected) > 0, "no sale in the generated data"
     mart = fetch(
         env,
-        "select customer_id, recency_days, frequency, monetary, r_score, f_score,"
-        " m_score, fm_score, segment_name from marts.rpt_customer_rfm",
+        "select customer_id, recency_days, lifetime_orders, lifetime_net_revenue,"
+        " r_score, f_score, m_score, fm_score, segment_name"
+        " from marts.rpt_customer_rfm",
     )
-    mart["monetary_cents"] = to_cents(mart.pop("monetary"))
+    mart["lifetime_net_revenue_cents"] = to_cents(mart.pop("lifetime_net_revenue"))
     for column in [
         "customer_id",
         "recency_days",
-        "frequency",
+        "lifetime_orders",
         "r_score",
         "f_score",
         "m_score",
@@ -256,7 +266,7 @@ def expected_cohorts(orders: pd.DataFrame) -> pd.DataFrame:
     activity = sales.groupby(["cohort", "offset"]).agg(
         active_customers=("customer_id", "nunique"),
         orders=("order_id", "count"),
-        revenue_cents=("net_cents", "sum"),
+        net_revenue_cents=("net_cents", "sum"),
     )
     rows = []
     for cohort, size in sizes.items():
@@ -268,8 +278,8 @@ def expected_cohorts(orders: pd.DataFrame) -> pd.DataFrame:
                 else None
             )
             active = int(cell["active_customers"]) if cell is not None else 0
-            revenue = int(cell["revenue_cents"]) if cell is not None else 0
-            cumulative += revenue
+            net_revenue = int(cell["net_revenue_cents"]) if cell is not None else 0
+            cumulative += net_revenue
             rows.append(
                 {
                     "cohort_month": pd.Timestamp(
@@ -280,8 +290,8 @@ def expected_cohorts(orders: pd.DataFrame) -> pd.DataFrame:
                     "active_customers": active,
                     "retention_pct": pct_2dp(active, int(size)),
                     "orders": int(cell["orders"]) if cell is not None else 0,
-                    "revenue_cents": revenue,
-                    "cumulative_revenue_cents": cumulative,
+                    "net_revenue_cents": net_revenue,
+                    "cumulative_net_revenue_cents": cumulative,
                 }
             )
     return pd.DataFrame(rows)
@@ -293,11 +303,11 @@ def test_cohort_matrix_matches_pandas(env, orders):
     mart = fetch(
         env,
         "select cohort_month, months_since_first_order, cohort_size, active_customers,"
-        " retention_pct, orders, revenue, cumulative_revenue"
+        " retention_pct, orders, net_revenue, cumulative_net_revenue"
         " from marts.rpt_cohort_retention",
     )
-    mart["revenue_cents"] = to_cents(mart.pop("revenue"))
-    mart["cumulative_revenue_cents"] = to_cents(mart.pop("cumulative_revenue"))
+    mart["net_revenue_cents"] = to_cents(mart.pop("net_revenue"))
+    mart["cumulative_net_revenue_cents"] = to_cents(mart.pop("cumulative_net_revenue"))
     for column in [
         "months_since_first_order",
         "cohort_size",

@@ -226,7 +226,7 @@
 {% endmacro %}
 
 
-{#- Post-hook of int_basket_items: delete the rows, on the days whose orders
+{#- Post-hook of int_basket_items_grouped: delete the rows, on the days whose orders
     changed since the previous run, that this run did not rewrite and whose line
     is no longer a sale line of the fact (an order cancelled, soft-deleted or
     gone, a line removed or given another product). -#}

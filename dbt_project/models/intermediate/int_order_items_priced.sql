@@ -1,4 +1,4 @@
--- lines of live orders, priced: revenue, cost at order time and margin
+-- lines of live orders, priced: net revenue, cost at order time and gross margin
 with order_items as (
     select * from {{ ref('stg_shop__order_items') }}
 ),
@@ -48,17 +48,17 @@ priced as (
         product_costs.category,
         product_costs.subcategory,
         -- amounts
-        order_items.quantity,
+        order_items.units,
         order_items.unit_price,
-        order_items.quantity * order_items.unit_price as gross_amount,
+        order_items.units * order_items.unit_price as gross_amount,
         order_items.discount_amount,
-        order_items.quantity * order_items.unit_price
+        order_items.units * order_items.unit_price
         - order_items.discount_amount as net_revenue,
         product_costs.unit_cost,
-        order_items.quantity * product_costs.unit_cost as cost_amount,
-        order_items.quantity * order_items.unit_price
+        order_items.units * product_costs.unit_cost as cost_amount,
+        order_items.units * order_items.unit_price
         - order_items.discount_amount
-        - order_items.quantity * product_costs.unit_cost as gross_margin,
+        - order_items.units * product_costs.unit_cost as gross_margin,
         -- booleans
         orders.is_sale,
         -- dates

@@ -13,7 +13,7 @@ renamed as (
         order_id,
         product_id,
         -- amounts
-        quantity,
+        quantity as units,
         unit_price,
         discount_amount,
         -- change tracking

@@ -25,7 +25,7 @@ line_totals as (
     select
         order_id,
         count(*) as item_count,
-        sum(quantity) as units,
+        sum(units) as units,
         sum(gross_amount) as gross_amount,
         sum(discount_amount) as discount_amount,
         sum(net_revenue) as net_revenue,

@@ -1,5 +1,5 @@
 -- Orders, units and buyers agree between the report marts and the facts: every
--- buyer is in exactly one cohort, one RFM row, one LTV row and one top-customer row.
+-- buyer is in exactly one cohort, one RFM row and one LTV row.
 with sale_orders as (
     select * from {{ ref('fct_orders') }}
     where is_sale
@@ -22,29 +22,15 @@ report_counts as (
     from {{ ref('rpt_kpi_daily') }}
     union all
     select
-        'rpt_sales_monthly_totals' as source_name,
-        sum(orders) as orders,
-        sum(new_customers) as buyers,
-        sum(units) as units
-    from {{ ref('rpt_sales_monthly_totals') }}
-    union all
-    select
-        'rpt_top_customers' as source_name,
-        sum(orders) as orders,
-        count(*) as buyers,
-        sum(units) as units
-    from {{ ref('rpt_top_customers') }}
-    union all
-    select
         'rpt_customer_ltv' as source_name,
-        sum(orders) as orders,
+        sum(lifetime_orders) as orders,
         count(*) as buyers,
-        sum(units) as units
+        sum(lifetime_units) as units
     from {{ ref('rpt_customer_ltv') }}
     union all
     select
         'rpt_customer_rfm' as source_name,
-        sum(frequency) as orders,
+        sum(lifetime_orders) as orders,
         count(*) as buyers,
         (select fact_counts.units from fact_counts) as units
     from {{ ref('rpt_customer_rfm') }}
@@ -55,13 +41,6 @@ report_counts as (
         sum(cohort_size) filter (where months_since_first_order = 0) as buyers,
         (select fact_counts.units from fact_counts) as units
     from {{ ref('rpt_cohort_retention') }}
-    union all
-    select
-        'rpt_sales_by_channel' as source_name,
-        sum(orders) as orders,
-        (select fact_counts.buyers from fact_counts) as buyers,
-        sum(units) as units
-    from {{ ref('rpt_sales_by_channel') }}
 )
 
 select

@@ -1,8 +1,8 @@
--- Money in = money out: every report mart that carries revenue adds up to the
--- revenue of the sale lines in fct_order_items (and to the sale orders in
+-- Money in = money out: every report mart that carries net revenue adds up to the
+-- net revenue of the sale lines in fct_order_items (and to the sale orders in
 -- fct_orders). One row per mart whose total differs.
 with fact_total as (
-    select coalesce(sum(net_revenue), 0) as revenue
+    select coalesce(sum(net_revenue), 0) as net_revenue
     from {{ ref('fct_order_items') }}
     where is_sale
 ),
@@ -10,90 +10,60 @@ with fact_total as (
 report_totals as (
     select
         'fct_orders' as source_name,
-        coalesce(sum(net_revenue), 0) as revenue
+        coalesce(sum(net_revenue), 0) as net_revenue
     from {{ ref('fct_orders') }}
     where is_sale
     union all
     select
         'rpt_sales_daily' as source_name,
-        coalesce(sum(revenue), 0) as revenue
+        coalesce(sum(net_revenue), 0) as net_revenue
     from {{ ref('rpt_sales_daily') }}
     union all
     select
         'rpt_sales_monthly' as source_name,
-        coalesce(sum(revenue), 0) as revenue
+        coalesce(sum(net_revenue), 0) as net_revenue
     from {{ ref('rpt_sales_monthly') }}
     union all
     select
-        'rpt_sales_monthly_totals' as source_name,
-        coalesce(sum(revenue), 0) as revenue
-    from {{ ref('rpt_sales_monthly_totals') }}
-    union all
-    select
-        'rpt_sales_monthly_totals.cumulative_revenue' as source_name,
-        coalesce(max(cumulative_revenue), 0) as revenue
-    from {{ ref('rpt_sales_monthly_totals') }}
-    union all
-    select
         'rpt_kpi_daily' as source_name,
-        coalesce(sum(revenue), 0) as revenue
+        coalesce(sum(net_revenue), 0) as net_revenue
     from {{ ref('rpt_kpi_daily') }}
     union all
     select
-        'rpt_kpi_daily.cumulative_revenue' as source_name,
-        coalesce(max(cumulative_revenue), 0) as revenue
+        'rpt_kpi_daily.cumulative_net_revenue' as source_name,
+        coalesce(max(cumulative_net_revenue), 0) as net_revenue
     from {{ ref('rpt_kpi_daily') }}
     union all
     select
-        'rpt_top_customers' as source_name,
-        coalesce(sum(revenue), 0) as revenue
-    from {{ ref('rpt_top_customers') }}
-    union all
-    select
-        'rpt_top_products' as source_name,
-        coalesce(sum(revenue), 0) as revenue
-    from {{ ref('rpt_top_products') }}
-    union all
-    select
-        'rpt_category_margin_monthly' as source_name,
-        coalesce(sum(revenue), 0) as revenue
-    from {{ ref('rpt_category_margin_monthly') }}
-    union all
-    select
-        'rpt_sales_by_region' as source_name,
-        coalesce(sum(revenue), 0) as revenue
-    from {{ ref('rpt_sales_by_region') }}
-    union all
-    select
-        'rpt_sales_by_channel' as source_name,
-        coalesce(sum(revenue), 0) as revenue
-    from {{ ref('rpt_sales_by_channel') }}
+        'dim_customers' as source_name,
+        coalesce(sum(lifetime_net_revenue), 0) as net_revenue
+    from {{ ref('dim_customers') }}
     union all
     select
         'rpt_customer_rfm' as source_name,
-        coalesce(sum(monetary), 0) as revenue
+        coalesce(sum(lifetime_net_revenue), 0) as net_revenue
     from {{ ref('rpt_customer_rfm') }}
     union all
     select
         'rpt_customer_ltv' as source_name,
-        coalesce(sum(lifetime_revenue), 0) as revenue
+        coalesce(sum(lifetime_net_revenue), 0) as net_revenue
     from {{ ref('rpt_customer_ltv') }}
     union all
     select
         'rpt_cohort_retention' as source_name,
-        coalesce(sum(revenue), 0) as revenue
+        coalesce(sum(net_revenue), 0) as net_revenue
     from {{ ref('rpt_cohort_retention') }}
     union all
     select
         'rpt_category_seasonality' as source_name,
-        coalesce(sum(revenue), 0) as revenue
+        coalesce(sum(net_revenue), 0) as net_revenue
     from {{ ref('rpt_category_seasonality') }}
 )
 
 select
     report_totals.source_name,
-    report_totals.revenue as report_revenue,
-    fact_total.revenue as fact_revenue
+    report_totals.net_revenue as report_net_revenue,
+    fact_total.net_revenue as fact_net_revenue
 from report_totals
 cross join fact_total
-where report_totals.revenue != fact_total.revenue
+where report_totals.net_revenue != fact_total.net_revenue

@@ -23,9 +23,9 @@ customer_sales_summarised as (
 customer_sales as (
     select
         customer_id,
-        sale_orders as lifetime_orders,
-        revenue as lifetime_revenue,
-        gross_profit as lifetime_gross_margin,
+        orders as lifetime_orders,
+        net_revenue as lifetime_net_revenue,
+        gross_margin as lifetime_gross_margin,
         first_order_at,
         last_order_at
     from customer_sales_summarised
@@ -51,7 +51,7 @@ final as (
         channels.channel_name as acquisition_channel_name,
         -- numerics
         coalesce(customer_sales.lifetime_orders, 0) as lifetime_orders,
-        coalesce(customer_sales.lifetime_revenue, 0) as lifetime_revenue,
+        coalesce(customer_sales.lifetime_net_revenue, 0) as lifetime_net_revenue,
         coalesce(customer_sales.lifetime_gross_margin, 0) as lifetime_gross_margin,
         -- booleans
         customers.is_active,

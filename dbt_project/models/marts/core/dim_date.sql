@@ -28,6 +28,8 @@ days as (
 
 final as (
     select
+        -- grain
+        date_day,
         -- strings
         to_char(date_day, 'FMMonth') as month_name,
         to_char(date_day, 'YYYY-MM') as year_month,
@@ -45,7 +47,6 @@ final as (
         -- booleans
         extract(isodow from date_day) in (6, 7) as is_weekend,
         -- dates
-        date_day,
         cast(date_trunc('week', date_day) as date) as week_start_date,
         cast(date_trunc('month', date_day) as date) as month_start_date,
         cast(

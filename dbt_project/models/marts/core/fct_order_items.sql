@@ -166,7 +166,7 @@ final as (
         category,
         subcategory,
         -- amounts
-        quantity,
+        units,
         unit_price,
         gross_amount,
         discount_amount,

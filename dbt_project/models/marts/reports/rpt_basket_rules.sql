@@ -8,7 +8,7 @@
 }}
 
 with pairs as (
-    select * from {{ ref('int_basket_product_pairs') }}
+    select * from {{ ref('int_basket_product_pairs_filtered') }}
 ),
 
 products as (

@@ -1,5 +1,5 @@
 with pairs as (
-    select * from {{ ref('int_basket_category_pairs') }}
+    select * from {{ ref('int_basket_category_pairs_filtered') }}
 ),
 
 -- each pair gives two rules: a -> b and b -> a

@@ -1,6 +1,7 @@
--- rolled up from the category margin mart (revenue per category and month)
-with category_months as (
-    select * from {{ ref('rpt_category_margin_monthly') }}
+-- rolled up from the monthly sales mart: net revenue is additive over channels
+-- and regions
+with sales_monthly as (
+    select * from {{ ref('rpt_sales_monthly') }}
 ),
 
 orders as (
@@ -15,8 +16,9 @@ monthly as (
     select
         category,
         month_start_date,
-        revenue
-    from category_months
+        sum(net_revenue) as net_revenue
+    from sales_monthly
+    group by category, month_start_date
 ),
 
 first_sale_month as (
@@ -38,7 +40,7 @@ date_range as (
 ),
 
 -- every month from the first sale to the latest order, for every category, so a
--- month without sales counts as zero revenue
+-- month without sales counts as zero net revenue
 month_spine as (
     select distinct calendar.month_start_date
     from calendar
@@ -57,7 +59,7 @@ filled as (
         month_spine.month_start_date,
         extract(year from month_spine.month_start_date)::integer as year,
         extract(month from month_spine.month_start_date)::integer as month_of_year,
-        coalesce(monthly.revenue, 0) as revenue
+        coalesce(monthly.net_revenue, 0) as net_revenue
     from categories
     cross join month_spine
     left join monthly
@@ -70,8 +72,8 @@ filled as (
 indexed as (
     select
         *,
-        revenue
-        / nullif(avg(revenue) over (partition by category, year), 0)
+        net_revenue
+        / nullif(avg(net_revenue) over (partition by category, year), 0)
             as month_index
     from filled
 ),
@@ -80,8 +82,8 @@ aggregated as (
     select
         category,
         month_of_year,
-        sum(revenue) as revenue,
-        avg(revenue) as avg_revenue,
+        sum(net_revenue) as net_revenue,
+        avg(net_revenue) as avg_net_revenue,
         avg(month_index) as seasonality_index,
         count(*) as years_observed
     from indexed
@@ -91,10 +93,10 @@ aggregated as (
 final as (
     select
         category::text as category,
-        to_char(make_date(2000, month_of_year, 1), 'Mon')::text as month_name,
         month_of_year::integer as month_of_year,
-        revenue::numeric(18, 2) as revenue,
-        avg_revenue::numeric(18, 2) as avg_revenue,
+        to_char(make_date(2000, month_of_year, 1), 'Mon')::text as month_name,
+        net_revenue::numeric(18, 2) as net_revenue,
+        avg_net_revenue::numeric(18, 2) as avg_net_revenue,
         seasonality_index::numeric(10, 4) as seasonality_index,
         years_observed::integer as years_observed
     from aggregated

@@ -9,7 +9,7 @@
 -- one row per customer and month with a sale (incremental: only the changed
 -- months are aggregated again from the fact)
 with customer_months as (
-    select * from {{ ref('int_customer_months') }}
+    select * from {{ ref('int_customer_months_summarised') }}
 ),
 
 orders as (
@@ -36,8 +36,8 @@ cohort_sizes as (
 customer_activity as (
     select
         cohorts.cohort_month,
-        customer_months.sale_orders,
-        customer_months.revenue,
+        customer_months.orders,
+        customer_months.net_revenue,
         (
             (
                 extract(year from customer_months.activity_month)
@@ -58,8 +58,8 @@ activity as (
         cohort_month,
         months_since_first_order,
         count(*) as active_customers,
-        sum(sale_orders) as orders,
-        sum(revenue) as revenue
+        sum(orders) as orders,
+        sum(net_revenue) as net_revenue
     from customer_activity
     group by cohort_month, months_since_first_order
 ),
@@ -99,7 +99,7 @@ filled as (
         matrix.cohort_size,
         coalesce(activity.active_customers, 0) as active_customers,
         coalesce(activity.orders, 0) as orders,
-        coalesce(activity.revenue, 0) as revenue
+        coalesce(activity.net_revenue, 0) as net_revenue
     from matrix
     left join activity
         on
@@ -109,28 +109,28 @@ filled as (
 
 final as (
     select
-        to_char(cohort_month, 'YYYY-MM')::text as cohort_year_month,
+        cohort_month::date as cohort_month,
         months_since_first_order::integer as months_since_first_order,
+        to_char(cohort_month, 'YYYY-MM')::text as cohort_year_month,
         cohort_size::bigint as cohort_size,
         active_customers::bigint as active_customers,
         (100.0 * active_customers / cohort_size)::numeric(5, 2) as retention_pct,
         orders::bigint as orders,
-        revenue::numeric(18, 2) as revenue,
+        net_revenue::numeric(18, 2) as net_revenue,
         (
-            sum(revenue) over (
+            sum(net_revenue) over (
                 partition by cohort_month
                 order by months_since_first_order
                 rows between unbounded preceding and current row
             )
-        )::numeric(18, 2) as cumulative_revenue,
+        )::numeric(18, 2) as cumulative_net_revenue,
         (
-            sum(revenue) over (
+            sum(net_revenue) over (
                 partition by cohort_month
                 order by months_since_first_order
                 rows between unbounded preceding and current row
             ) / cohort_size
-        )::numeric(18, 2) as cumulative_revenue_per_customer,
-        cohort_month::date as cohort_month,
+        )::numeric(18, 2) as cumulative_net_revenue_per_customer,
         (cohort_month + make_interval(months => months_since_first_order))::date
             as activity_month
     from filled

@@ -18,12 +18,12 @@ customers as (
 ranked as (
     select
         *,
-        -- share of buyers whose lifetime revenue is at or below this one's
-        cume_dist() over (order by revenue) as ltv_percentile
+        -- share of buyers whose lifetime net revenue is at or below this one's
+        cume_dist() over (order by net_revenue) as ltv_percentile
     from customer_sales
 ),
 
--- tiers by percentile of historical lifetime revenue among buyers (ties share a
+-- tiers by percentile of historical lifetime net revenue among buyers (ties share a
 -- tier): Platinum top 5 %, Gold next 15 %, Silver next 30 %, Bronze the rest
 tiered as (
     select
@@ -51,11 +51,11 @@ final as (
             end
         )::text as ltv_tier,
         tiered.ltv_tier_order::integer as ltv_tier_order,
-        tiered.revenue::numeric(18, 2) as lifetime_revenue,
-        tiered.gross_profit::numeric(18, 2) as lifetime_gross_profit,
-        tiered.sale_orders::bigint as orders,
-        tiered.units::bigint as units,
-        (tiered.revenue / tiered.sale_orders)::numeric(18, 2) as avg_order_value,
+        tiered.net_revenue::numeric(18, 2) as lifetime_net_revenue,
+        tiered.gross_margin::numeric(18, 2) as lifetime_gross_margin,
+        tiered.orders::bigint as lifetime_orders,
+        tiered.units::bigint as lifetime_units,
+        (tiered.net_revenue / tiered.orders)::numeric(18, 2) as avg_order_value,
         (tiered.ltv_percentile)::numeric(7, 6) as ltv_percentile,
         (tiered.last_order_date - tiered.first_order_date)::integer
             as active_span_days,

@@ -23,27 +23,32 @@ measured as (
     select
         customer_id,
         as_of_date - last_order_date as recency_days,
-        sale_orders as frequency,
-        revenue as monetary,
+        orders as lifetime_orders,
+        net_revenue as lifetime_net_revenue,
         last_order_date,
         as_of_date
     from customer_sales
 ),
 
--- quintiles with ntile(5): 5 is best. Ties are broken deterministically by the
--- other two measures and then customer_id, so a rebuild gives the same scores.
+-- quintiles with ntile(5): 5 is best. R ranks by recency, F (frequency) by
+-- lifetime orders, M (monetary) by lifetime net revenue. Ties are broken
+-- deterministically by the other two measures and then customer_id, so a rebuild
+-- gives the same scores.
 scored as (
     select
         *,
         ntile(5) over (
             order by
-                recency_days desc, frequency asc, monetary asc, customer_id asc
+                recency_days desc,
+                lifetime_orders asc,
+                lifetime_net_revenue asc,
+                customer_id asc
         ) as r_score,
         ntile(5) over (
-            order by frequency asc, monetary asc, customer_id asc
+            order by lifetime_orders asc, lifetime_net_revenue asc, customer_id asc
         ) as f_score,
         ntile(5) over (
-            order by monetary asc, frequency asc, customer_id asc
+            order by lifetime_net_revenue asc, lifetime_orders asc, customer_id asc
         ) as m_score
     from measured
 ),
@@ -67,8 +72,8 @@ final as (
             || combined.m_score::text
         )::text as rfm_code,
         combined.recency_days::integer as recency_days,
-        combined.frequency::bigint as frequency,
-        combined.monetary::numeric(18, 2) as monetary,
+        combined.lifetime_orders::bigint as lifetime_orders,
+        combined.lifetime_net_revenue::numeric(18, 2) as lifetime_net_revenue,
         combined.r_score::integer as r_score,
         combined.f_score::integer as f_score,
         combined.m_score::integer as m_score,

@@ -25,7 +25,7 @@ as_of as (
 recent_sales as (
     select
         order_items.product_id,
-        sum(order_items.quantity) as units_sold_30d
+        sum(order_items.units) as units_sold_30d
     from order_items
     cross join as_of
     where

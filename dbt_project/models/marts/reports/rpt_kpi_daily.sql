@@ -52,9 +52,9 @@ orders_to_aggregate as (
 daily as (
     select
         order_date as date_day,
-        sum(net_revenue) filter (where is_sale) as revenue,
-        sum(cost_amount) filter (where is_sale) as cogs,
-        sum(gross_margin) filter (where is_sale) as gross_profit,
+        sum(net_revenue) filter (where is_sale) as net_revenue,
+        sum(cost_amount) filter (where is_sale) as cost_amount,
+        sum(gross_margin) filter (where is_sale) as gross_margin,
         sum(units) filter (where is_sale) as units,
         count(*) filter (where is_sale) as orders,
         count(distinct customer_id) filter (where is_sale) as customers,
@@ -74,9 +74,9 @@ daily_all as (
 
     select
         date_day,
-        revenue,
-        cogs,
-        gross_profit,
+        net_revenue,
+        cost_amount,
+        gross_margin,
         units,
         orders,
         customers,
@@ -116,9 +116,9 @@ day_spine as (
 filled as (
     select
         day_spine.date_day,
-        coalesce(daily_all.revenue, 0) as revenue,
-        coalesce(daily_all.cogs, 0) as cogs,
-        coalesce(daily_all.gross_profit, 0) as gross_profit,
+        coalesce(daily_all.net_revenue, 0) as net_revenue,
+        coalesce(daily_all.cost_amount, 0) as cost_amount,
+        coalesce(daily_all.gross_margin, 0) as gross_margin,
         coalesce(daily_all.units, 0) as units,
         coalesce(daily_all.orders, 0) as orders,
         coalesce(daily_all.customers, 0) as customers,
@@ -132,25 +132,25 @@ filled as (
 
 final as (
     select
-        revenue::numeric(18, 2) as revenue,
-        cogs::numeric(18, 2) as cogs,
-        gross_profit::numeric(18, 2) as gross_profit,
+        date_day::date as date_day,
+        net_revenue::numeric(18, 2) as net_revenue,
+        cost_amount::numeric(18, 2) as cost_amount,
+        gross_margin::numeric(18, 2) as gross_margin,
         units::bigint as units,
         orders::bigint as orders,
         customers::bigint as customers,
         new_customers::bigint as new_customers,
         orders_placed::bigint as orders_placed,
         non_sale_orders::bigint as non_sale_orders,
-        (revenue / nullif(orders, 0))::numeric(18, 2) as aov,
-        (100.0 * gross_profit / nullif(revenue, 0))::numeric(9, 2)
+        (net_revenue / nullif(orders, 0))::numeric(18, 2) as avg_order_value,
+        (100.0 * gross_margin / nullif(net_revenue, 0))::numeric(9, 2)
             as gross_margin_pct,
         (
-            sum(revenue) over (
+            sum(net_revenue) over (
                 order by date_day
                 rows between unbounded preceding and current row
             )
-        )::numeric(18, 2) as cumulative_revenue,
-        date_day::date as date_day,
+        )::numeric(18, 2) as cumulative_net_revenue,
         {{ run_stamp() }} as refreshed_at
     from filled
 )

@@ -77,12 +77,12 @@ aggregated as (
         ship_region_id as region_id,
         category,
         order_date,
-        sum(net_revenue) as revenue,
         sum(gross_amount) as gross_amount,
         sum(discount_amount) as discount_amount,
-        sum(cost_amount) as cogs,
-        sum(gross_margin) as gross_profit,
-        sum(quantity) as units,
+        sum(net_revenue) as net_revenue,
+        sum(cost_amount) as cost_amount,
+        sum(gross_margin) as gross_margin,
+        sum(units) as units,
         count(distinct order_id) as orders,
         count(distinct customer_id) as customers
     from lines_to_aggregate
@@ -92,21 +92,21 @@ aggregated as (
 
 final as (
     select
+        aggregated.order_date::date as order_date,
         aggregated.channel_id::integer as channel_id,
         aggregated.region_id::integer as region_id,
+        aggregated.category::text as category,
         channels.channel_name::text as channel_name,
         channels.channel_type::text as channel_type,
         regions.region_name::text as region_name,
-        aggregated.category::text as category,
-        aggregated.revenue::numeric(18, 2) as revenue,
         aggregated.gross_amount::numeric(18, 2) as gross_amount,
         aggregated.discount_amount::numeric(18, 2) as discount_amount,
-        aggregated.cogs::numeric(18, 2) as cogs,
-        aggregated.gross_profit::numeric(18, 2) as gross_profit,
+        aggregated.net_revenue::numeric(18, 2) as net_revenue,
+        aggregated.cost_amount::numeric(18, 2) as cost_amount,
+        aggregated.gross_margin::numeric(18, 2) as gross_margin,
         aggregated.units::bigint as units,
         aggregated.orders::bigint as orders,
         aggregated.customers::bigint as customers,
-        aggregated.order_date::date as order_date,
         {{ run_stamp() }} as refreshed_at
     from aggregated
     inner join channels

@@ -31,6 +31,7 @@ versions as (
 final as (
     select
         product_id::bigint as product_id,
+        valid_from::timestamptz as valid_from,
         sku::text as sku,
         product_name::text as product_name,
         category::text as category,
@@ -42,7 +43,6 @@ final as (
         (stock_quantity * unit_cost)::numeric(18, 2) as stock_value,
         (stock_quantity < reorder_point)::boolean as is_below_reorder,
         (valid_to is null)::boolean as is_current,
-        valid_from::timestamptz as valid_from,
         valid_to::timestamptz as valid_to
     from versions
 )

@@ -56,7 +56,7 @@ final as (
         -- strings
         min(category) as category,
         -- numerics
-        sum(quantity) as quantity,
+        sum(units) as units,
         sum(net_revenue) as net_revenue,
         sum(cost_amount) as cost_amount,
         sum(gross_margin) as gross_margin,

@@ -25,7 +25,7 @@ with orders as (
 fingerprints as (
     select
         order_date,
-        count(*) as order_count,
+        count(*) as orders_placed,
         count(*) filter (where is_sale and item_count > 0) as basket_count,
         max(refreshed_at) as last_refreshed_at
     from orders
@@ -37,7 +37,7 @@ fingerprints as (
 previous as (
     select
         order_date,
-        order_count,
+        orders_placed,
         last_refreshed_at
     from {{ this }}
 ),
@@ -45,15 +45,15 @@ previous as (
 changed as (
     select
         coalesce(fingerprints.order_date, previous.order_date) as order_date,
-        coalesce(fingerprints.order_count, 0) as order_count,
+        coalesce(fingerprints.orders_placed, 0) as orders_placed,
         coalesce(fingerprints.basket_count, 0) as basket_count,
         fingerprints.last_refreshed_at
     from fingerprints
     full outer join previous
         on fingerprints.order_date = previous.order_date
     where
-        coalesce(fingerprints.order_count, 0)
-        is distinct from previous.order_count
+        coalesce(fingerprints.orders_placed, 0)
+        is distinct from previous.orders_placed
         or fingerprints.last_refreshed_at
         is distinct from previous.last_refreshed_at
 ),
@@ -68,11 +68,11 @@ changed as (
 
 final as (
     select
-        -- numerics
-        order_count,
-        basket_count,
-        -- dates
+        -- grain
         order_date,
+        -- numerics
+        orders_placed,
+        basket_count,
         -- timestamps
         last_refreshed_at,
         {{ run_stamp() }} as changed_at

@@ -12,7 +12,7 @@
         pre_hook=["{{ tune_mart_transaction() }}"],
         post_hook=[
             "delete from {{ this }} where refreshed_at = {{ run_stamp() }}"
-            ~ " and sale_orders = 0",
+            ~ " and orders = 0",
         ],
     )
 }}
@@ -58,8 +58,8 @@ monthly as (
     select
         customer_id,
         date_trunc('month', order_date)::date as activity_month,
-        count(*) as sale_orders,
-        sum(net_revenue) as revenue
+        count(*) as orders,
+        sum(net_revenue) as net_revenue
     from orders_to_aggregate
     where is_sale
     group by customer_id, date_trunc('month', order_date)::date
@@ -71,8 +71,8 @@ previous as (
     select
         customer_id,
         activity_month,
-        sale_orders,
-        revenue
+        orders,
+        net_revenue
     from {{ this }}
     where
         activity_month = any(array(
@@ -84,16 +84,16 @@ changed as (
     select
         coalesce(monthly.customer_id, previous.customer_id) as customer_id,
         coalesce(monthly.activity_month, previous.activity_month) as activity_month,
-        coalesce(monthly.sale_orders, 0) as sale_orders,
-        coalesce(monthly.revenue, 0) as revenue
+        coalesce(monthly.orders, 0) as orders,
+        coalesce(monthly.net_revenue, 0) as net_revenue
     from monthly
     full outer join previous
         on
             monthly.customer_id = previous.customer_id
             and monthly.activity_month = previous.activity_month
     where
-        monthly.sale_orders is distinct from previous.sale_orders
-        or monthly.revenue is distinct from previous.revenue
+        monthly.orders is distinct from previous.orders
+        or monthly.net_revenue is distinct from previous.net_revenue
 ),
 
 {% else %}
@@ -106,13 +106,12 @@ changed as (
 
 final as (
     select
-        -- ids
+        -- grain
         customer_id,
-        -- numerics
-        sale_orders::bigint as sale_orders,
-        revenue::numeric(18, 2) as revenue,
-        -- dates
         activity_month,
+        -- numerics
+        orders::bigint as orders,
+        net_revenue::numeric(18, 2) as net_revenue,
         -- timestamps
         {{ run_stamp() }} as refreshed_at
     from changed

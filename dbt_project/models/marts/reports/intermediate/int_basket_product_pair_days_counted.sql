@@ -25,7 +25,7 @@
 -- int_basket_product_pairs_counted sees its total change (see
 -- def_incremental_marts)
 with basket_items as not materialized (
-    select * from {{ ref('int_basket_items') }}
+    select * from {{ ref('int_basket_items_grouped') }}
 ),
 
 {% if is_incremental() %}
@@ -104,13 +104,12 @@ counted as (
 
 final as (
     select
-        -- ids
+        -- grain
+        order_date,
         product_a_id,
         product_b_id,
         -- numerics
         pair_count,
-        -- dates
-        order_date,
         -- timestamps
         {{ run_stamp() }} as refreshed_at
     from counted

@@ -23,7 +23,7 @@
 -- every run. Incremental: the days whose orders changed since the last run are
 -- counted again (see def_incremental_marts)
 with basket_items as not materialized (
-    select * from {{ ref('int_basket_items') }}
+    select * from {{ ref('int_basket_items_grouped') }}
 ),
 
 {% if is_incremental() %}
@@ -59,13 +59,12 @@ basket_categories as (
 
 final as (
     select
-        -- strings
+        -- grain
+        category_a.order_date,
         category_a.category as category_a,
         category_b.category as category_b,
         -- numerics
         count(*) as basket_count,
-        -- dates
-        category_a.order_date,
         -- timestamps
         {{ run_stamp() }} as refreshed_at
     from basket_categories as category_a

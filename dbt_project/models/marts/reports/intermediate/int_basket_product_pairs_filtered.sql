@@ -1,6 +1,5 @@
 {{
     config(
-        materialized='table',
         pre_hook=["{{ tune_mart_transaction() }}"],
     )
 }}
@@ -15,7 +14,7 @@ with pair_totals as (
 ),
 
 basket_items as not materialized (
-    select * from {{ ref('int_basket_items') }}
+    select * from {{ ref('int_basket_items_grouped') }}
 ),
 
 order_dates as (

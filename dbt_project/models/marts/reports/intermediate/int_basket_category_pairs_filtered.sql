@@ -1,14 +1,8 @@
-{{
-    config(
-        materialized='table',
-    )
-}}
-
 -- categories bought together: one row per unordered pair of categories
 -- (category_a < category_b) in the same sale order, with the same minimum pair
 -- count and support as the product pairs. Added up from the daily counts.
 with pairs_daily as (
-    select * from {{ ref('int_basket_category_pairs_daily') }}
+    select * from {{ ref('int_basket_category_pair_days_counted') }}
 ),
 
 order_dates as (

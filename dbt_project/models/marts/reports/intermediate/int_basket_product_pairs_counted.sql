@@ -18,7 +18,7 @@
 -- pairs whose daily counts were rewritten since the last run are added up again
 -- (through the index on the pair); pairs whose total fell to 0 are deleted
 with pairs_daily as not materialized (
-    select * from {{ ref('int_basket_product_pairs_daily') }}
+    select * from {{ ref('int_basket_product_pair_days_counted') }}
 ),
 
 {% if is_incremental() %}

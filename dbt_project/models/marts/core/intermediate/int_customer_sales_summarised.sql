@@ -1,6 +1,5 @@
 {{
     config(
-        materialized='table',
         indexes=[
             {'columns': ['customer_id'], 'unique': true},
         ],
@@ -9,7 +8,7 @@
 }}
 
 -- one row per customer with at least one sale: a table, built once per run, that
--- the customer marts (dim_customers, top customers, RFM, LTV) and their tests read
+-- the customer marts (dim_customers, RFM, LTV) read
 with orders as (
     select * from {{ ref('fct_orders') }}
 ),
@@ -22,11 +21,11 @@ as_of as (
 summarised as (
     select
         customer_id,
-        count(*) as sale_orders,
+        count(*) as orders,
         sum(units) as units,
-        sum(net_revenue) as revenue,
-        sum(cost_amount) as cogs,
-        sum(gross_margin) as gross_profit,
+        sum(net_revenue) as net_revenue,
+        sum(cost_amount) as cost_amount,
+        sum(gross_margin) as gross_margin,
         min(order_date) as first_order_date,
         max(order_date) as last_order_date,
         min(ordered_at) as first_order_at,
@@ -39,11 +38,11 @@ summarised as (
 final as (
     select
         summarised.customer_id,
-        summarised.sale_orders,
+        summarised.orders,
         summarised.units,
-        summarised.revenue,
-        summarised.cogs,
-        summarised.gross_profit,
+        summarised.net_revenue,
+        summarised.cost_amount,
+        summarised.gross_margin,
         summarised.first_order_date,
         summarised.last_order_date,
         as_of.as_of_date,
