@@ -27,7 +27,8 @@ from core.errors import (  # noqa: E402
     WarehouseUnavailable,
     one_line,
 )
-from streamlit_app import auth, data, sidebar, ui, warehouse  # noqa: E402
+from streamlit_app import auth, sidebar, ui, warehouse  # noqa: E402
+from streamlit_app.queries import filtering  # noqa: E402
 
 st.set_page_config(
     page_title="E-commerce warehouse",
@@ -183,7 +184,7 @@ except WarehouseError as exc:
 
 if status.state == "ready" and page.title not in RAW_PAGES:
     try:
-        sidebar.global_filters(data.filter_options())
+        sidebar.global_filters(filtering.filter_options())
     except WarehouseError as exc:
         ui.page_error(exc)
         st.stop()

@@ -11,8 +11,9 @@ from datetime import date
 
 import streamlit as st
 
-from streamlit_app import data, warehouse
+from streamlit_app import warehouse
 from streamlit_app.filters import FILTER_KEYS, Filters, default_range, from_query_params
+from streamlit_app.queries import filtering
 
 KEY_DATES = "filter_dates"
 KEY_CHANNELS = "filter_channels"
@@ -26,14 +27,14 @@ def _url_params() -> dict[str, list[str]]:
     return {key: st.query_params.get_all(key) for key in FILTER_KEYS}
 
 
-def _seed(options: data.FilterOptions, f: Filters) -> None:
+def _seed(options: filtering.FilterOptions, f: Filters) -> None:
     st.session_state[KEY_DATES] = (f.start, f.end)
     st.session_state[KEY_CHANNELS] = list(f.channels)
     st.session_state[KEY_REGIONS] = list(f.regions)
     st.session_state[KEY_CATEGORIES] = list(f.categories)
 
 
-def _from_url(options: data.FilterOptions) -> Filters:
+def _from_url(options: filtering.FilterOptions) -> Filters:
     return from_query_params(
         _url_params(),
         min_date=options.min_date,
@@ -44,7 +45,7 @@ def _from_url(options: data.FilterOptions) -> Filters:
     )
 
 
-def _valid_state(options: data.FilterOptions) -> bool:
+def _valid_state(options: filtering.FilterOptions) -> bool:
     """False when stored widget values no longer fit the data (e.g. after a reload)."""
     dates = st.session_state.get(KEY_DATES) or ()
     if not all(options.min_date <= d <= options.max_date for d in dates):
@@ -59,12 +60,12 @@ def _valid_state(options: data.FilterOptions) -> bool:
     return True
 
 
-def _reset(options: data.FilterOptions) -> None:
+def _reset(options: filtering.FilterOptions) -> None:
     start, end = default_range(options.min_date, options.max_date)
     _seed(options, Filters(start=start, end=end))
 
 
-def global_filters(options: data.FilterOptions) -> Filters:
+def global_filters(options: filtering.FilterOptions) -> Filters:
     """Draw the filters in the sidebar and return the current selection."""
     if not st.session_state.get(_SEEDED) or not _valid_state(options):
         _seed(options, _from_url(options))
@@ -135,7 +136,7 @@ def _as_list(value: str | list[str] | None) -> list[str]:
 
 
 def _date_pair(
-    picked, previous: Filters | None, options: data.FilterOptions
+    picked, previous: Filters | None, options: filtering.FilterOptions
 ) -> tuple[date, date]:
     """While the user has clicked only the first day of a range, keep the old one."""
     if isinstance(picked, date):

@@ -17,8 +17,9 @@ from streamlit.testing.v1 import AppTest
 from core import db
 from core.accounts import User
 from predict import run_predictions
-from streamlit_app import data, ui
+from streamlit_app import ui
 from streamlit_app import warehouse as wh
+from streamlit_app.queries import predictions
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "streamlit_app" / "app.py"
@@ -352,16 +353,16 @@ def test_not_built_warehouse_says_build_then_predict(fresh_db, monkeypatch):
 def test_status_stamp_changes_with_every_run(fresh_db, monkeypatch):
     """Each run recreates the ml tables, so cached results never outlive a run."""
     use_database(monkeypatch, fresh_db)
-    assert data.predictions_status().missing == data.ML_TABLES
+    assert predictions.predictions_status().missing == predictions.ML_TABLES
     with db.connect(fresh_db, autocommit=True) as conn:
         conn.execute("create schema ml")
-        for table in data.ML_TABLES:
+        for table in predictions.ML_TABLES:
             conn.execute(f"create table ml.{table} (id int)")
-    first = data.predictions_status()
+    first = predictions.predictions_status()
     assert first.ready and first.stamp
-    assert data.predictions_status() == first
+    assert predictions.predictions_status() == first
     with db.connect(fresh_db, autocommit=True) as conn:
         conn.execute("drop table ml.customer_clv")
         conn.execute("create table ml.customer_clv (id int)")
-    second = data.predictions_status()
+    second = predictions.predictions_status()
     assert second.ready and second.stamp != first.stamp

@@ -4,7 +4,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from streamlit_app import data, sidebar, ui, warehouse
+from streamlit_app import sidebar, ui, warehouse
+from streamlit_app.queries import basket
 
 f = sidebar.current()
 st.title("Market basket")
@@ -16,9 +17,9 @@ st.caption(
 )
 
 loaded = warehouse.gather(
-    summary=data.basket_summary,
-    products=data.basket_products,
-    by_category=data.category_rules,
+    summary=basket.basket_summary,
+    products=basket.basket_products,
+    by_category=basket.category_rules,
 )
 summary = loaded["summary"]
 if not summary["rules"]:
@@ -49,7 +50,7 @@ picked = st.selectbox(
     key="basket_product",
     help="Products that start at least one rule, most frequently bought first.",
 )
-together = data.bought_together(picked)
+together = basket.bought_together(picked)
 if together.empty:
     ui.no_rows("No rule starts from this product.")
 else:
@@ -106,7 +107,7 @@ min_confidence = middle.slider(
 min_lift = right.number_input(
     "Minimum lift", min_value=0.0, value=1.0, step=0.5, key="basket_min_lift"
 )
-rules = data.basket_rules(
+rules = basket.basket_rules(
     f, min_support=min_support, min_confidence=min_confidence, min_lift=min_lift
 )
 st.caption(f"{len(rules):,} rules shown (the 500 with the highest lift at most).")

@@ -4,18 +4,19 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from streamlit_app import data, sidebar, ui, warehouse
+from streamlit_app import sidebar, ui, warehouse
+from streamlit_app.queries import customers
 
 f = sidebar.current()
 st.title("Customers")
 
 loaded = warehouse.gather(
-    top=lambda: data.top_customers(f),
-    segments=data.rfm_segments,
-    tiers=data.ltv_tiers,
-    ageing=data.payments_ageing,
-    unpaid=data.payments_customer_count,
-    outstanding=data.payments_outstanding,
+    top=lambda: customers.top_customers(f),
+    segments=customers.rfm_segments,
+    tiers=customers.ltv_tiers,
+    ageing=customers.payments_ageing,
+    unpaid=customers.payments_customer_count,
+    outstanding=customers.payments_outstanding,
 )
 segments, tiers, ageing, top = (
     loaded["segments"],
@@ -109,7 +110,7 @@ with left:
     fig.update_layout(barmode="group", xaxis_tickformat=".0%", yaxis_title=None)
     ui.chart(fig, height=max(320, 40 * len(shown) + 100))
 with right:
-    grid = data.rfm_grid().pivot_table(
+    grid = customers.rfm_grid().pivot_table(
         index="r_score", columns="f_score", values="customers", fill_value=0
     )
     fig = go.Figure(

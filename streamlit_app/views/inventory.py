@@ -3,15 +3,16 @@
 import plotly.graph_objects as go
 import streamlit as st
 
-from streamlit_app import data, sidebar, ui, warehouse
+from streamlit_app import sidebar, ui, warehouse
+from streamlit_app.queries import inventory
 
 f = sidebar.current()
 st.title("Inventory")
 
 loaded = warehouse.gather(
-    stock=lambda: data.inventory(f),
-    changes=lambda: data.stock_changes(f),
-    changed=lambda: data.stock_products(f),
+    stock=lambda: inventory.inventory(f),
+    changes=lambda: inventory.stock_changes(f),
+    changed=lambda: inventory.stock_products(f),
 )
 stock = loaded["stock"]
 if stock.empty:
@@ -143,7 +144,7 @@ else:
     product = st.selectbox(
         "Product", list(names), format_func=names.get, key="inventory_product"
     )
-    history = data.stock_history(product)
+    history = inventory.stock_history(product)
     fig = go.Figure()
     fig.add_scatter(
         x=history["valid_from"],

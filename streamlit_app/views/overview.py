@@ -3,7 +3,8 @@
 import plotly.graph_objects as go
 import streamlit as st
 
-from streamlit_app import data, sidebar, ui, warehouse
+from streamlit_app import sidebar, ui, warehouse
+from streamlit_app.queries import overview
 
 f = sidebar.current()
 previous = f.previous()
@@ -15,11 +16,11 @@ st.caption(
 )
 
 loaded = warehouse.gather(
-    now=lambda: data.kpis(f),
-    before=lambda: data.kpis(previous),
-    daily=lambda: data.daily_sales(f),
-    earlier=lambda: data.daily_sales(previous),
-    movers=lambda: data.movers(f),
+    now=lambda: overview.kpis(f),
+    before=lambda: overview.kpis(previous),
+    daily=lambda: overview.daily_sales(f),
+    earlier=lambda: overview.daily_sales(previous),
+    movers=lambda: overview.movers(f),
 )
 now, before = loaded["now"], loaded["before"]
 cards = st.columns(5)

@@ -4,7 +4,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from streamlit_app import data, sidebar, ui, warehouse
+from streamlit_app import sidebar, ui, warehouse
+from streamlit_app.queries import products, sales
 
 TOP_N = 15
 f = sidebar.current()
@@ -12,19 +13,19 @@ st.title("Products")
 st.caption(f.describe())
 
 loaded = warehouse.gather(
-    products=lambda: data.product_sales(f),
-    categories=lambda: data.category_sales(f),
-    by_month=lambda: data.category_monthly(f),
+    products=lambda: products.product_sales(f),
+    categories=lambda: products.category_sales(f),
+    by_month=lambda: sales.category_monthly(f),
 )
-products = loaded["products"]
-sold = products[products["units"] > 0]
+catalog = loaded["products"]
+sold = catalog[catalog["units"] > 0]
 if sold.empty:
     ui.no_rows()
     st.stop()
 
 categories = loaded["categories"]
 top = sold.sort_values(["revenue", "product_id"], ascending=[False, True]).head(TOP_N)
-unsold = products[(products["units"] == 0) & products["is_active"].astype(bool)]
+unsold = catalog[(catalog["units"] == 0) & catalog["is_active"].astype(bool)]
 cards = st.columns(4)
 ui.kpi(
     cards[0],
@@ -157,7 +158,7 @@ st.caption(
     "candidates for a promotion or delisting."
 )
 slow = (
-    products[products["is_active"].astype(bool)]
+    catalog[catalog["is_active"].astype(bool)]
     .sort_values(["units", "stock_value"], ascending=[True, False])
     .head(25)
 )

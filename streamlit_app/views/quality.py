@@ -10,7 +10,8 @@ import plotly.express as px
 import streamlit as st
 
 from core.errors import MartMissing
-from streamlit_app import data, ui, warehouse
+from streamlit_app import ui, warehouse
+from streamlit_app.queries import dbt_artifacts, quality
 
 TOP_REASONS = 12
 st.title("Data quality")
@@ -47,16 +48,16 @@ def optional(load):
         return None
 
 
-results = data.build_results()
+results = dbt_artifacts.build_results()
 tests = (
     results.nodes[results.nodes["kind"].isin(["test", "unit_test"])]
     if results
     else None
 )
 loaded = warehouse.gather(
-    batches=lambda: optional(data.load_batches),
-    fresh=lambda: optional(data.freshness) if state == "ready" else None,
-    reasons=lambda: optional(data.reject_reasons),
+    batches=lambda: optional(quality.load_batches),
+    fresh=lambda: optional(quality.freshness) if state == "ready" else None,
+    reasons=lambda: optional(quality.reject_reasons),
 )
 batches, fresh = loaded["batches"], loaded["fresh"]
 
@@ -272,7 +273,7 @@ def freshness() -> None:
             "update_age": "Age ",
         },
     )
-    sources = data.source_freshness()
+    sources = dbt_artifacts.source_freshness()
     if sources is not None and not sources.empty:
         st.caption("`dbt source freshness` (last run):")
         ui.table(sources, "source_freshness")

@@ -4,7 +4,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from streamlit_app import data, sidebar, ui
+from streamlit_app import sidebar, ui
+from streamlit_app.queries import retention
 
 MAX_MONTHS = 24
 f = sidebar.current()
@@ -14,7 +15,7 @@ st.caption(
     f"from {f.start:%b %Y} to {f.end:%b %Y}. Only the date range applies here."
 )
 
-frame = data.cohorts(f)
+frame = retention.cohorts(f)
 if frame.empty:
     ui.no_rows("No customer made a first purchase in this date range.")
     st.stop()

@@ -3,18 +3,19 @@
 import plotly.graph_objects as go
 import streamlit as st
 
-from streamlit_app import data, sidebar, ui, warehouse
+from streamlit_app import sidebar, ui, warehouse
+from streamlit_app.queries import overview, sales
 
 f = sidebar.current()
 st.title("Sales")
 st.caption(f.describe())
 
 loaded = warehouse.gather(
-    daily=lambda: data.daily_sales(f),
-    monthly=lambda: data.monthly_sales(f),
-    channels=lambda: data.sales_by_channel(f),
-    by_month=lambda: data.category_monthly(f),
-    season=lambda: data.category_seasonality(f),
+    daily=lambda: overview.daily_sales(f),
+    monthly=lambda: sales.monthly_sales(f),
+    channels=lambda: sales.sales_by_channel(f),
+    by_month=lambda: sales.category_monthly(f),
+    season=lambda: sales.category_seasonality(f),
 )
 daily, monthly = loaded["daily"], loaded["monthly"]
 revenue = float(daily["revenue"].sum())
@@ -138,7 +139,7 @@ ui.table(
 st.subheader("Revenue by channel and region")
 left, right = st.columns(2)
 channels = loaded["channels"]
-regions = data.sales_by_region(f)  # same query as the channels: from the cache
+regions = sales.sales_by_region(f)  # same query as the channels: from the cache
 for column, frame, label, title in (
     (left, channels, "channel_name", "Channels"),
     (right, regions, "region_name", "Regions, ranked"),

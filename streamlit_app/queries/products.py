@@ -1,0 +1,86 @@
+"""Queries of the Products page: sales and stock per product, sales per category.
+
+Reads only the `marts` schema (tables built by dbt); values always travel as
+psycopg parameters, never formatted into SQL. Results are cached by
+`warehouse.query`.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from streamlit_app.filters import Filters
+from streamlit_app.queries.filtering import ITEM_FILTER, REPORT_FILTER, filter_params
+from streamlit_app.queries.measures import margin_ratio, with_share
+from streamlit_app.warehouse import query
+
+_PRODUCT_SALES_SQL = f"""
+with sales as (
+    select
+        product_id,
+        sum(net_revenue) as revenue,
+        sum(gross_margin) as gross_profit,
+        sum(quantity) as units,
+        count(*) as order_lines,
+        max(order_date) as last_sold_date
+    from marts.fct_order_items
+    where
+        is_sale
+        and order_date between %(start)s and %(end)s{ITEM_FILTER}
+    group by product_id
+)
+
+select
+    products.product_id,
+    products.sku,
+    products.product_name,
+    products.category,
+    products.subcategory,
+    products.brand,
+    products.is_active,
+    coalesce(sales.revenue, 0) as revenue,
+    coalesce(sales.gross_profit, 0) as gross_profit,
+    coalesce(sales.units, 0) as units,
+    coalesce(sales.order_lines, 0) as order_lines,
+    sales.last_sold_date,
+    inventory.stock_quantity,
+    inventory.stock_value,
+    inventory.days_of_cover
+from marts.dim_products as products
+left join sales
+    on products.product_id = sales.product_id
+left join marts.rpt_inventory_status as inventory
+    on products.product_id = inventory.product_id
+where
+    (sales.product_id is not null or products.is_active)
+    and (
+        cardinality(%(categories)s::text[]) = 0
+        or products.category = any(%(categories)s::text[])
+    )
+"""
+
+
+def product_sales(f: Filters) -> pd.DataFrame:
+    """Every product sold in f (and every active product, at 0), with its stock."""
+    frame = query(_PRODUCT_SALES_SQL, filter_params(f))
+    frame["margin_ratio"] = margin_ratio(frame)
+    return frame
+
+
+_CATEGORY_SALES_SQL = f"""
+select
+    category,
+    sum(revenue) as revenue,
+    sum(gross_profit) as gross_profit,
+    sum(units) as units
+from marts.rpt_sales_daily
+where
+    order_date between %(start)s and %(end)s{REPORT_FILTER}
+group by category
+order by revenue desc
+"""
+
+
+def category_sales(f: Filters) -> pd.DataFrame:
+    """Revenue, margin and share per category in f, biggest revenue first."""
+    return with_share(query(_CATEGORY_SALES_SQL, filter_params(f)))
