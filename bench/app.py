@@ -83,7 +83,7 @@ lines as (
         o.order_date,
         p.product_id,
         p.category,
-        i.quantity,
+        i.quantity as units,
         i.quantity * i.unit_price - i.discount_amount as net_revenue,
         i.quantity * (i.unit_price - p.unit_cost) - i.discount_amount as margin
     from live_orders as o
@@ -102,7 +102,7 @@ RAW_SQL = {
     + """
 select
     order_date between %(start)s and %(end)s as is_current,
-    sum(net_revenue) as revenue,
+    sum(net_revenue) as net_revenue,
     count(distinct order_id) as orders,
     count(distinct customer_id) as customers,
     sum(margin) as margin
@@ -117,7 +117,7 @@ select
     c.channel_name,
     r.region_name,
     category,
-    sum(net_revenue) as revenue,
+    sum(net_revenue) as net_revenue,
     sum(margin) as margin
 from lines
 inner join raw.channels as c on lines.channel_id = c.channel_id
@@ -130,14 +130,14 @@ group by 1, 2, 3, 4
 select
     p.product_id,
     p.product_name,
-    coalesce(sum(lines.net_revenue), 0) as revenue,
-    coalesce(sum(lines.quantity), 0) as units
+    coalesce(sum(lines.net_revenue), 0) as net_revenue,
+    coalesce(sum(lines.units), 0) as units
 from raw.products as p
 left join lines
     on p.product_id = lines.product_id
     and lines.order_date between %(start)s and %(end)s
 group by p.product_id, p.product_name
-order by revenue desc
+order by net_revenue desc
 """,
     "Customers": _RAW_LINES
     + """,
@@ -160,7 +160,7 @@ scored as (
     from per_customer
 )
 
-select r, f, count(*) as customers, sum(monetary) as revenue
+select r, f, count(*) as customers, sum(monetary) as net_revenue
 from scored
 group by r, f
 """,
@@ -178,7 +178,7 @@ select
         + extract(month from age(date_trunc('month', lines.order_date), firsts.cohort)))
         as months_since,
     count(distinct lines.customer_id) as active,
-    sum(lines.net_revenue) as revenue
+    sum(lines.net_revenue) as net_revenue
 from lines
 inner join firsts on lines.customer_id = firsts.customer_id
 where firsts.cohort between date_trunc('month', %(start)s::date) and %(end)s
@@ -202,7 +202,7 @@ limit 500
     "Inventory": _RAW_LINES
     + """,
 recent as (
-    select product_id, sum(quantity) as units_30d
+    select product_id, sum(units) as units_30d
     from lines
     where order_date > (select max(order_date) from lines) - 30
     group by product_id

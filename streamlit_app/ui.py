@@ -63,11 +63,16 @@ def change(current: float | None, previous: float | None) -> str | None:
     return f"{100 * (current - previous) / abs(previous):+.1f}%"
 
 
+def percentage(value: float | None, digits: int = 1) -> str:
+    """A percentage (34.5) as '34.5%'."""
+    return "–" if _missing(value) else f"{value:.{digits}f}%"
+
+
 def points(current: float | None, previous: float | None) -> str | None:
-    """Difference of two ratios in percentage points, '+1.2 pp'."""
+    """Difference of two percentages in percentage points, '+1.2 pp'."""
     if _missing(current) or _missing(previous):
         return None
-    return f"{100 * (current - previous):+.1f} pp"
+    return f"{current - previous:+.1f} pp"
 
 
 # ---------------------------------------------------------------------- elements

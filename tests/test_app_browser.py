@@ -60,7 +60,7 @@ def sql_one(env: dict[str, str], statement: str, params=None) -> tuple:
 def expected_figures(env: dict[str, str], start, end) -> dict[str, dict[str, str]]:
     """Headline figures of each page, from SQL on the marts, formatted alike."""
     between = [start, end]
-    revenue, orders = sql_one(
+    net_revenue, orders = sql_one(
         env,
         """
         select sum(net_revenue), count(*) from marts.fct_orders
@@ -71,7 +71,7 @@ def expected_figures(env: dict[str, str], start, end) -> dict[str, dict[str, str
     (units,) = sql_one(
         env,
         """
-        select sum(quantity) from marts.fct_order_items
+        select sum(units) from marts.fct_order_items
         where is_sale and order_date between %s and %s
         """,
         between,
@@ -104,8 +104,11 @@ def expected_figures(env: dict[str, str], start, end) -> dict[str, dict[str, str
     (rows_loaded,) = sql_one(env, "select sum(rows_loaded) from marts.rpt_load_batches")
     (at_risk,) = sql_one(env, "select count(*) from ml.customer_clv where is_at_risk")
     return {
-        "overview": {"Revenue": ui.money(float(revenue)), "Orders": ui.count(orders)},
-        "sales": {"Revenue": ui.money(float(revenue))},
+        "overview": {
+            "Revenue": ui.money(float(net_revenue)),
+            "Orders": ui.count(orders),
+        },
+        "sales": {"Revenue": ui.money(float(net_revenue))},
         "products": {"Units sold": ui.count(units)},
         "customers": {"Customers scored (RFM)": ui.count(customers)},
         "retention": {"New customers": ui.count(new_customers)},
@@ -231,7 +234,7 @@ def test_sidebar_filter_updates_url_and_figures(app, browser_page, built_warehou
     page.keyboard.press("Escape")
     page.wait_for_url(lambda url: "region=" in url)
     wait_until_drawn(page, charts=True)
-    (revenue,) = sql_one(
+    (net_revenue,) = sql_one(
         env,
         """
         select sum(orders.net_revenue)
@@ -248,7 +251,7 @@ def test_sidebar_filter_updates_url_and_figures(app, browser_page, built_warehou
     page.wait_for_function(
         """expected => [...document.querySelectorAll('[data-testid="stMetricValue"]')]
             .some(v => v.innerText.trim() === expected)""",
-        arg=ui.money(float(revenue)),
+        arg=ui.money(float(net_revenue)),
     )
     # moving to another page from the sidebar keeps the filters (and the URL)
     page.get_by_test_id("stSidebarNav").get_by_text("Sales", exact=True).click()
@@ -256,5 +259,5 @@ def test_sidebar_filter_updates_url_and_figures(app, browser_page, built_warehou
     wait_until_drawn(page, charts=True)
     revenue_card = page.get_by_test_id("stMetric").filter(has_text="Revenue").first
     assert revenue_card.get_by_test_id("stMetricValue").inner_text().strip() == (
-        ui.money(float(revenue))
+        ui.money(float(net_revenue))
     )

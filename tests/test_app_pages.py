@@ -105,14 +105,14 @@ where
 def expected_kpis(env, start, end, channel=None, region=None) -> dict[str, str]:
     """The Overview cards, computed from marts.fct_orders and formatted alike."""
     params = {"start": start, "end": end, "channel": channel, "region": region}
-    revenue, orders, customers, margin = sql(env, _SALES_SQL, params)[0]
-    revenue, margin = float(revenue), float(margin)
+    net_revenue, orders, customers, margin = sql(env, _SALES_SQL, params)[0]
+    net_revenue, margin = float(net_revenue), float(margin)
     return {
-        "Revenue": ui.money(revenue),
+        "Revenue": ui.money(net_revenue),
         "Orders": ui.count(orders),
         "Customers": ui.count(customers),
-        "Average order value": ui.money2(revenue / orders if orders else None),
-        "Gross margin": ui.percent(margin / revenue if revenue else None),
+        "Average order value": ui.money2(net_revenue / orders if orders else None),
+        "Gross margin": ui.percent(margin / net_revenue if net_revenue else None),
     }
 
 
@@ -188,7 +188,7 @@ def test_sales_figures_equal_sql(warehouse, window):
     )
     month = date(end.year, end.month, 1)
     before = (month - timedelta(days=1)).replace(day=1)
-    revenue = dict(
+    net_revenue = dict(
         sql(
             warehouse,
             """
@@ -200,7 +200,9 @@ def test_sales_figures_equal_sql(warehouse, window):
             [before, end],
         )
     )
-    mom = (float(revenue[month]) - float(revenue[before])) / float(revenue[before])
+    mom = (float(net_revenue[month]) - float(net_revenue[before])) / float(
+        net_revenue[before]
+    )
     assert metric(at, f"MoM growth, {month:%b %Y}").value == ui.percent(mom)
 
 
@@ -210,7 +212,7 @@ def test_products_figures_equal_sql(warehouse, window):
     products, units = sql(
         warehouse,
         """
-        select count(distinct product_id), sum(quantity)
+        select count(distinct product_id), sum(units)
         from marts.fct_order_items
         where is_sale and order_date between %s and %s
         """,
@@ -384,7 +386,7 @@ def test_category_filter_counts_orders_with_a_line_in_it(warehouse, window):
     start, end = window
     (category,) = sql(warehouse, "select min(category) from marts.dim_products")[0]
     at = open_page("overview", url_dates(start, end) | {"category": category})
-    revenue, orders = sql(
+    net_revenue, orders = sql(
         warehouse,
         """
         select sum(net_revenue), count(distinct order_id)
@@ -393,7 +395,7 @@ def test_category_filter_counts_orders_with_a_line_in_it(warehouse, window):
         """,
         [start, end, category],
     )[0]
-    assert metric(at, "Revenue").value == ui.money(float(revenue))
+    assert metric(at, "Revenue").value == ui.money(float(net_revenue))
     assert metric(at, "Orders").value == ui.count(orders)
     at.switch_page(PAGES["inventory"]).run()
     (value,) = sql(

@@ -72,7 +72,7 @@ def _sizes(profiles: pd.DataFrame, names: list[str]) -> go.Figure:
             marker_color=color,
             customdata=profiles[["customers"]] if count else None,
             hovertemplate="%{x}<br>%{y:.1%} of "
-            + ("customers (%{customdata[0]:,})" if count else "revenue")
+            + ("customers (%{customdata[0]:,})" if count else "net_revenue")
             + "<extra></extra>",
         )
     fig.update_layout(

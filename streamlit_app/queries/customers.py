@@ -20,8 +20,8 @@ with sales as (
     select
         customer_id,
         count(*) as orders,
-        sum(net_revenue) as revenue,
-        sum(gross_margin) as gross_profit,
+        sum(net_revenue) as net_revenue,
+        sum(gross_margin) as gross_margin,
         max(order_date) as last_order_date
     from marts.fct_orders
     where
@@ -34,9 +34,9 @@ ranked as (
     select
         *,
         count(*) over () as customers_in_period,
-        sum(revenue) over () as revenue_in_period
+        sum(net_revenue) over () as net_revenue_in_period
     from sales
-    order by revenue desc, customer_id
+    order by net_revenue desc, customer_id
     limit %(limit)s
 )
 """
@@ -45,8 +45,8 @@ with sales as (
     select
         customer_id,
         count(distinct order_id) as orders,
-        sum(net_revenue) as revenue,
-        sum(gross_margin) as gross_profit,
+        sum(net_revenue) as net_revenue,
+        sum(gross_margin) as gross_margin,
         max(order_date) as last_order_date
     from marts.fct_order_items
     where
@@ -59,9 +59,9 @@ ranked as (
     select
         *,
         count(*) over () as customers_in_period,
-        sum(revenue) over () as revenue_in_period
+        sum(net_revenue) over () as net_revenue_in_period
     from sales
-    order by revenue desc, customer_id
+    order by net_revenue desc, customer_id
     limit %(limit)s
 )
 """
@@ -72,18 +72,18 @@ select
     customers.segment,
     regions.region_name,
     ranked.orders,
-    ranked.revenue,
-    ranked.gross_profit,
-    ranked.revenue / ranked.orders as aov,
+    ranked.net_revenue,
+    ranked.gross_margin,
+    ranked.net_revenue / ranked.orders as avg_order_value,
     ranked.last_order_date,
     ranked.customers_in_period,
-    ranked.revenue_in_period
+    ranked.net_revenue_in_period
 from ranked
 inner join marts.dim_customers as customers
     on ranked.customer_id = customers.customer_id
 left join marts.dim_regions as regions
     on customers.region_id = regions.region_id
-order by ranked.revenue desc, ranked.customer_id
+order by ranked.net_revenue desc, ranked.customer_id
 """
 
 
@@ -105,10 +105,10 @@ select
     r_score,
     f_score,
     count(*) as customers,
-    sum(monetary) as revenue,
+    sum(lifetime_net_revenue) as net_revenue,
     avg(recency_days) as avg_recency_days,
-    avg(frequency) as avg_frequency,
-    avg(monetary) as avg_monetary,
+    avg(lifetime_orders) as avg_lifetime_orders,
+    avg(lifetime_net_revenue) as avg_lifetime_net_revenue,
     max(as_of_date) as as_of_date
 from marts.rpt_customer_rfm
 group by grouping sets ((segment_name), (r_score, f_score))
@@ -125,9 +125,9 @@ def rfm_segments() -> pd.DataFrame:
     frame = frame.loc[frame["is_segment"].astype(bool)].drop(
         columns=["is_segment", "r_score", "f_score"]
     )
-    frame = frame.sort_values(["revenue", "segment_name"], ascending=[False, True])
+    frame = frame.sort_values(["net_revenue", "segment_name"], ascending=[False, True])
     frame = frame.reset_index(drop=True)
-    frame["revenue_share"] = share(frame["revenue"])
+    frame["net_revenue_share"] = share(frame["net_revenue"])
     frame["customer_share"] = share(frame["customers"])
     return frame
 
@@ -136,7 +136,7 @@ def rfm_grid() -> pd.DataFrame:
     """Customers and revenue per (recency score, frequency score)."""
     frame = _rfm()
     frame = frame.loc[~frame["is_segment"].astype(bool)]
-    frame = frame[["r_score", "f_score", "customers", "revenue"]].astype(
+    frame = frame[["r_score", "f_score", "customers", "net_revenue"]].astype(
         {"r_score": int, "f_score": int}
     )
     return frame.sort_values(["r_score", "f_score"]).reset_index(drop=True)
@@ -147,9 +147,9 @@ select
     ltv_tier,
     ltv_tier_order,
     count(*) as customers,
-    sum(lifetime_revenue) as revenue,
-    avg(lifetime_revenue) as avg_lifetime_revenue,
-    avg(orders) as avg_orders,
+    sum(lifetime_net_revenue) as net_revenue,
+    avg(lifetime_net_revenue) as avg_lifetime_net_revenue,
+    avg(lifetime_orders) as avg_lifetime_orders,
     avg(avg_order_value) as avg_order_value,
     avg(tenure_days) as avg_tenure_days
 from marts.rpt_customer_ltv
@@ -160,7 +160,7 @@ order by ltv_tier_order desc
 
 def ltv_tiers() -> pd.DataFrame:
     frame = query(_LTV_TIERS_SQL)
-    frame["revenue_share"] = share(frame["revenue"])
+    frame["net_revenue_share"] = share(frame["net_revenue"])
     return frame
 
 

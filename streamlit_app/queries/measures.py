@@ -1,5 +1,6 @@
-"""Measures derived from query results in pandas: shares of a total, gross
-margin ratios and growth rates. Shared by the query modules; no SQL here.
+"""Measures derived from query results in pandas: shares of a total (ratios,
+0 to 1), gross margin % (0 to 100, as `gross_margin_pct` in the marts) and growth
+rates. Shared by the query modules; no SQL here.
 """
 
 from __future__ import annotations
@@ -13,16 +14,17 @@ def share(values: pd.Series) -> pd.Series | float:
     return values / total if total else 0.0
 
 
-def margin_ratio(frame: pd.DataFrame) -> pd.Series:
-    """gross_profit / revenue per row (missing where the revenue is 0)."""
-    revenue = frame["revenue"].where(frame["revenue"] != 0)
-    return frame["gross_profit"] / revenue
+def gross_margin_pct(frame: pd.DataFrame) -> pd.Series:
+    """100 * gross_margin / net_revenue per row (missing where the net revenue
+    is 0): the marts' definition of gross margin %."""
+    net_revenue = frame["net_revenue"].where(frame["net_revenue"] != 0)
+    return 100 * frame["gross_margin"] / net_revenue
 
 
 def with_share(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add revenue_share (of the frame's total) and margin_ratio to `frame`."""
-    frame["revenue_share"] = share(frame["revenue"])
-    frame["margin_ratio"] = margin_ratio(frame)
+    """Add net_revenue_share (of the frame's total) and gross_margin_pct."""
+    frame["net_revenue_share"] = share(frame["net_revenue"])
+    frame["gross_margin_pct"] = gross_margin_pct(frame)
     return frame
 
 

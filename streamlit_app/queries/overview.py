@@ -25,7 +25,7 @@ _KPIS_ORDERS_SQL = f"""
 select
     count(*) as orders,
     count(distinct customer_id) as customers,
-    coalesce(sum(net_revenue), 0) as revenue,
+    coalesce(sum(net_revenue), 0) as net_revenue,
     coalesce(sum(gross_margin), 0) as gross_margin,
     coalesce(sum(units), 0) as units
 from marts.fct_orders
@@ -40,9 +40,9 @@ _KPIS_ITEMS_SQL = f"""
 select
     count(distinct order_id) as orders,
     count(distinct customer_id) as customers,
-    coalesce(sum(net_revenue), 0) as revenue,
+    coalesce(sum(net_revenue), 0) as net_revenue,
     coalesce(sum(gross_margin), 0) as gross_margin,
-    coalesce(sum(quantity), 0) as units
+    coalesce(sum(units), 0) as units
 from marts.fct_order_items
 where
     is_sale
@@ -52,19 +52,19 @@ where
 
 @dataclass(frozen=True)
 class Kpis:
-    revenue: float
+    net_revenue: float
     orders: int
     customers: int
     gross_margin: float
     units: int
 
     @property
-    def aov(self) -> float | None:
-        return self.revenue / self.orders if self.orders else None
+    def avg_order_value(self) -> float | None:
+        return self.net_revenue / self.orders if self.orders else None
 
     @property
-    def margin_ratio(self) -> float | None:
-        return self.gross_margin / self.revenue if self.revenue else None
+    def gross_margin_pct(self) -> float | None:
+        return 100 * self.gross_margin / self.net_revenue if self.net_revenue else None
 
 
 def kpis(f: Filters) -> Kpis:
@@ -72,7 +72,7 @@ def kpis(f: Filters) -> Kpis:
     statement = _KPIS_ITEMS_SQL if f.categories else _KPIS_ORDERS_SQL
     row = query(statement, filter_params(f)).iloc[0]
     return Kpis(
-        revenue=float(row["revenue"]),
+        net_revenue=float(row["net_revenue"]),
         orders=int(row["orders"]),
         customers=int(row["customers"]),
         gross_margin=float(row["gross_margin"]),
@@ -83,8 +83,8 @@ def kpis(f: Filters) -> Kpis:
 _DAILY_SQL = f"""
 select
     order_date,
-    sum(revenue) as revenue,
-    sum(gross_profit) as gross_profit,
+    sum(net_revenue) as net_revenue,
+    sum(gross_margin) as gross_margin,
     sum(units) as units
 from marts.rpt_sales_daily
 where
@@ -97,8 +97,8 @@ order by order_date
 _DAILY_TOTALS_SQL = """
 select
     date_day as order_date,
-    revenue,
-    gross_profit,
+    net_revenue,
+    gross_margin,
     units
 from marts.rpt_kpi_daily
 where date_day between %(start)s and %(end)s
@@ -115,7 +115,7 @@ def daily_sales(f: Filters) -> pd.DataFrame:
     days = pd.DataFrame({"order_date": pd.date_range(f.start, f.end, freq="D")})
     frame["order_date"] = pd.to_datetime(frame["order_date"])
     merged = days.merge(frame, on="order_date", how="left")
-    return merged.fillna({"revenue": 0.0, "gross_profit": 0.0, "units": 0})
+    return merged.fillna({"net_revenue": 0.0, "gross_margin": 0.0, "units": 0})
 
 
 _MOVERS_SQL = f"""
@@ -127,11 +127,11 @@ select
     end as dimension,
     coalesce(category, channel_name, region_name) as name,
     coalesce(
-        sum(revenue) filter (where order_date between %(start)s and %(end)s), 0
-    ) as revenue,
+        sum(net_revenue) filter (where order_date between %(start)s and %(end)s), 0
+    ) as net_revenue,
     coalesce(
-        sum(revenue) filter (where order_date < %(start)s), 0
-    ) as previous_revenue
+        sum(net_revenue) filter (where order_date < %(start)s), 0
+    ) as previous_net_revenue
 from marts.rpt_sales_daily
 where
     order_date between %(previous_start)s and %(end)s{REPORT_FILTER}
@@ -146,8 +146,8 @@ def movers(f: Filters) -> pd.DataFrame:
     """
     previous = f.previous()
     frame = query(_MOVERS_SQL, filter_params(f, previous_start=previous.start))
-    frame["change"] = frame["revenue"] - frame["previous_revenue"]
-    frame["change_pct"] = growth(frame["revenue"], frame["previous_revenue"])
+    frame["change"] = frame["net_revenue"] - frame["previous_net_revenue"]
+    frame["change_pct"] = growth(frame["net_revenue"], frame["previous_net_revenue"])
     frame["size"] = frame["change"].abs()
     frame = frame.sort_values(
         ["size", "dimension", "name"], ascending=[False, True, True], ignore_index=True

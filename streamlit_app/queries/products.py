@@ -11,16 +11,16 @@ import pandas as pd
 
 from streamlit_app.filters import Filters
 from streamlit_app.queries.filtering import ITEM_FILTER, REPORT_FILTER, filter_params
-from streamlit_app.queries.measures import margin_ratio, with_share
+from streamlit_app.queries.measures import gross_margin_pct, with_share
 from streamlit_app.warehouse import query
 
 _PRODUCT_SALES_SQL = f"""
 with sales as (
     select
         product_id,
-        sum(net_revenue) as revenue,
-        sum(gross_margin) as gross_profit,
-        sum(quantity) as units,
+        sum(net_revenue) as net_revenue,
+        sum(gross_margin) as gross_margin,
+        sum(units) as units,
         count(*) as order_lines,
         max(order_date) as last_sold_date
     from marts.fct_order_items
@@ -38,8 +38,8 @@ select
     products.subcategory,
     products.brand,
     products.is_active,
-    coalesce(sales.revenue, 0) as revenue,
-    coalesce(sales.gross_profit, 0) as gross_profit,
+    coalesce(sales.net_revenue, 0) as net_revenue,
+    coalesce(sales.gross_margin, 0) as gross_margin,
     coalesce(sales.units, 0) as units,
     coalesce(sales.order_lines, 0) as order_lines,
     sales.last_sold_date,
@@ -63,21 +63,21 @@ where
 def product_sales(f: Filters) -> pd.DataFrame:
     """Every product sold in f (and every active product, at 0), with its stock."""
     frame = query(_PRODUCT_SALES_SQL, filter_params(f))
-    frame["margin_ratio"] = margin_ratio(frame)
+    frame["gross_margin_pct"] = gross_margin_pct(frame)
     return frame
 
 
 _CATEGORY_SALES_SQL = f"""
 select
     category,
-    sum(revenue) as revenue,
-    sum(gross_profit) as gross_profit,
+    sum(net_revenue) as net_revenue,
+    sum(gross_margin) as gross_margin,
     sum(units) as units
 from marts.rpt_sales_daily
 where
     order_date between %(start)s and %(end)s{REPORT_FILTER}
 group by category
-order by revenue desc
+order by net_revenue desc
 """
 
 

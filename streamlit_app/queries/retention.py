@@ -21,8 +21,8 @@ select
     active_customers,
     retention_pct / 100.0 as retention,
     orders,
-    revenue,
-    cumulative_revenue_per_customer
+    net_revenue,
+    cumulative_net_revenue_per_customer
 from marts.rpt_cohort_retention
 where cohort_month between date_trunc('month', %(start)s::date) and %(end)s
 order by cohort_month, months_since_first_order
@@ -33,6 +33,6 @@ def cohorts(f: Filters) -> pd.DataFrame:
     """Monthly cohorts (by first order month in f's range) and their activity."""
     frame = query(_COHORTS_SQL, {"start": f.start, "end": f.end})
     first = frame[frame["months_since_first_order"] == 0].set_index("cohort_month")
-    base = frame["cohort_month"].map(first["revenue"])
-    frame["revenue_retention"] = frame["revenue"] / base.where(base != 0)
+    base = frame["cohort_month"].map(first["net_revenue"])
+    frame["net_revenue_retention"] = frame["net_revenue"] / base.where(base != 0)
     return frame

@@ -16,14 +16,14 @@ from streamlit_app.queries.filtering import (
     REPORT_FILTER,
     filter_params,
 )
-from streamlit_app.queries.measures import growth, margin_ratio, with_share
+from streamlit_app.queries.measures import gross_margin_pct, growth, with_share
 from streamlit_app.warehouse import query
 
 _MONTHLY_SQL = f"""
 select
     month_start_date,
-    sum(revenue) as revenue,
-    sum(gross_profit) as gross_profit,
+    sum(net_revenue) as net_revenue,
+    sum(gross_margin) as gross_margin,
     sum(units) as units
 from marts.rpt_sales_monthly
 where
@@ -42,7 +42,10 @@ def monthly_sales(f: Filters) -> pd.DataFrame:
     frame = query(_MONTHLY_SQL, filter_params(f))
     if frame.empty:
         return frame.assign(
-            prev_month_revenue=[], mom_growth=[], prev_year_revenue=[], yoy_growth=[]
+            prev_month_net_revenue=[],
+            mom_growth=[],
+            prev_year_net_revenue=[],
+            yoy_growth=[],
         )
     frame["month_start_date"] = pd.to_datetime(frame["month_start_date"])
     months = pd.date_range(frame["month_start_date"].min(), f.end, freq="MS")
@@ -52,13 +55,13 @@ def monthly_sales(f: Filters) -> pd.DataFrame:
         .rename_axis("month_start_date")
         .reset_index()
     )
-    frame["prev_month_revenue"] = frame["revenue"].shift(1)
-    frame["prev_year_revenue"] = frame["revenue"].shift(12)
-    frame["mom_growth"] = growth(frame["revenue"], frame["prev_month_revenue"])
-    frame["yoy_growth"] = growth(frame["revenue"], frame["prev_year_revenue"])
+    frame["prev_month_net_revenue"] = frame["net_revenue"].shift(1)
+    frame["prev_year_net_revenue"] = frame["net_revenue"].shift(12)
+    frame["mom_growth"] = growth(frame["net_revenue"], frame["prev_month_net_revenue"])
+    frame["yoy_growth"] = growth(frame["net_revenue"], frame["prev_year_net_revenue"])
     first_month = pd.Timestamp(f.start).to_period("M").to_timestamp()
     frame = frame[frame["month_start_date"] >= first_month].reset_index(drop=True)
-    frame["cumulative_revenue"] = frame["revenue"].cumsum()
+    frame["cumulative_net_revenue"] = frame["net_revenue"].cumsum()
     return frame
 
 
@@ -68,14 +71,14 @@ select
     channel_name,
     channel_type,
     region_name,
-    sum(revenue) as revenue,
-    sum(gross_profit) as gross_profit,
+    sum(net_revenue) as net_revenue,
+    sum(gross_margin) as gross_margin,
     sum(units) as units
 from marts.rpt_sales_daily
 where
     order_date between %(start)s and %(end)s{REPORT_FILTER}
 group by grouping sets ((channel_name, channel_type), (region_name))
-order by revenue desc
+order by net_revenue desc
 """
 
 
@@ -104,8 +107,8 @@ _CATEGORY_MONTHLY_SQL = f"""
 select
     category,
     month_start_date,
-    sum(revenue) as revenue,
-    sum(gross_profit) as gross_profit,
+    sum(net_revenue) as net_revenue,
+    sum(gross_margin) as gross_margin,
     sum(units) as units
 from marts.rpt_sales_monthly
 where
@@ -119,7 +122,7 @@ order by category, month_start_date
 def category_monthly(f: Filters) -> pd.DataFrame:
     """Revenue and margin per category and month (whole months touching f)."""
     frame = query(_CATEGORY_MONTHLY_SQL, filter_params(f))
-    frame["margin_ratio"] = margin_ratio(frame)
+    frame["gross_margin_pct"] = gross_margin_pct(frame)
     frame["month_start_date"] = pd.to_datetime(frame["month_start_date"])
     return frame
 
@@ -129,8 +132,8 @@ select
     category,
     month_of_year,
     month_name,
-    revenue,
-    avg_revenue,
+    net_revenue,
+    avg_net_revenue,
     seasonality_index,
     years_observed
 from marts.rpt_category_seasonality

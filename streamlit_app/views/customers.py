@@ -56,21 +56,21 @@ money = {
     "segment": "Segment",
     "region_name": "Region",
     "orders": st.column_config.NumberColumn("Orders", format="%,d"),
-    "revenue": st.column_config.NumberColumn("Revenue", format="%,.2f"),
-    "gross_profit": st.column_config.NumberColumn("Gross margin", format="%,.2f"),
-    "aov": st.column_config.NumberColumn("Avg order", format="%,.2f"),
+    "net_revenue": st.column_config.NumberColumn("Revenue", format="%,.2f"),
+    "gross_margin": st.column_config.NumberColumn("Gross margin", format="%,.2f"),
+    "avg_order_value": st.column_config.NumberColumn("Avg order", format="%,.2f"),
     "last_order_date": st.column_config.DateColumn("Last order"),
 }
 
 st.subheader("Top customers")
 if len(top):
-    share = top["revenue"].sum() / top["revenue_in_period"].iloc[0]
+    share = top["net_revenue"].sum() / top["net_revenue_in_period"].iloc[0]
     st.caption(
         f"{f.describe()} · the {len(top)} biggest of {in_period:,} customers bring "
         f"{ui.percent(share)} of the revenue."
     )
 ui.table(
-    top.drop(columns=["customers_in_period", "revenue_in_period"]),
+    top.drop(columns=["customers_in_period", "net_revenue_in_period"]),
     "top_customers",
     column_config=money
     | {"customer_id": st.column_config.NumberColumn("Id", format="%d")},
@@ -98,11 +98,11 @@ with left:
     )
     fig.add_bar(
         y=ui.safe_text(shown["segment_name"]),
-        x=shown["revenue_share"],
+        x=shown["net_revenue_share"],
         orientation="h",
         name="Share of revenue",
         marker_color=ui.COLORS[1],
-        customdata=shown[["revenue"]],
+        customdata=shown[["net_revenue"]],
         hovertemplate=(
             "%{y}<br>%{x:.1%} of revenue (%{customdata[0]:,.0f})<extra></extra>"
         ),
@@ -137,11 +137,11 @@ ui.table(
             "segment_name",
             "customers",
             "customer_share",
-            "revenue",
-            "revenue_share",
+            "net_revenue",
+            "net_revenue_share",
             "avg_recency_days",
-            "avg_frequency",
-            "avg_monetary",
+            "avg_lifetime_orders",
+            "avg_lifetime_net_revenue",
         ]
     ],
     "rfm_segments",
@@ -151,15 +151,19 @@ ui.table(
         "customer_share": st.column_config.NumberColumn(
             "% of customers", format="percent"
         ),
-        "revenue": st.column_config.NumberColumn("Revenue", format="%,.2f"),
-        "revenue_share": st.column_config.NumberColumn(
+        "net_revenue": st.column_config.NumberColumn("Revenue", format="%,.2f"),
+        "net_revenue_share": st.column_config.NumberColumn(
             "% of revenue", format="percent"
         ),
         "avg_recency_days": st.column_config.NumberColumn(
             "Avg days since order", format="%.0f"
         ),
-        "avg_frequency": st.column_config.NumberColumn("Avg orders", format="%.1f"),
-        "avg_monetary": st.column_config.NumberColumn("Avg revenue", format="%,.2f"),
+        "avg_lifetime_orders": st.column_config.NumberColumn(
+            "Avg orders", format="%.1f"
+        ),
+        "avg_lifetime_net_revenue": st.column_config.NumberColumn(
+            "Avg revenue", format="%,.2f"
+        ),
     },
 )
 
@@ -169,11 +173,11 @@ with left:
     fig = px.bar(
         tiers,
         x="ltv_tier",
-        y="revenue",
+        y="net_revenue",
         color="ltv_tier",
         color_discrete_sequence=ui.COLORS,
-        custom_data=["customers", "avg_lifetime_revenue"],
-        labels={"ltv_tier": "Tier", "revenue": "Lifetime revenue"},
+        custom_data=["customers", "avg_lifetime_net_revenue"],
+        labels={"ltv_tier": "Tier", "net_revenue": "Lifetime revenue"},
     )
     fig.update_traces(
         hovertemplate=(
@@ -190,18 +194,20 @@ with right:
         column_config={
             "ltv_tier": "Tier",
             "customers": st.column_config.NumberColumn("Customers", format="%,d"),
-            "revenue": st.column_config.NumberColumn("Revenue", format="%,.2f"),
-            "avg_lifetime_revenue": st.column_config.NumberColumn(
+            "net_revenue": st.column_config.NumberColumn("Revenue", format="%,.2f"),
+            "avg_lifetime_net_revenue": st.column_config.NumberColumn(
                 "Avg LTV", format="%,.2f"
             ),
-            "avg_orders": st.column_config.NumberColumn("Avg orders", format="%.1f"),
+            "avg_lifetime_orders": st.column_config.NumberColumn(
+                "Avg orders", format="%.1f"
+            ),
             "avg_order_value": st.column_config.NumberColumn(
                 "Avg order", format="%,.2f"
             ),
             "avg_tenure_days": st.column_config.NumberColumn(
                 "Avg tenure (days)", format="%.0f"
             ),
-            "revenue_share": st.column_config.NumberColumn(
+            "net_revenue_share": st.column_config.NumberColumn(
                 "% of revenue", format="percent"
             ),
         },

@@ -27,8 +27,8 @@ cards = st.columns(5)
 ui.kpi(
     cards[0],
     "Revenue",
-    ui.money(now.revenue),
-    ui.change(now.revenue, before.revenue),
+    ui.money(now.net_revenue),
+    ui.change(now.net_revenue, before.net_revenue),
     help="Net revenue of sales (after discounts, before shipping and tax).",
 )
 ui.kpi(
@@ -48,15 +48,15 @@ ui.kpi(
 ui.kpi(
     cards[3],
     "Average order value",
-    ui.money2(now.aov),
-    ui.change(now.aov, before.aov),
+    ui.money2(now.avg_order_value),
+    ui.change(now.avg_order_value, before.avg_order_value),
     help="Revenue / orders.",
 )
 ui.kpi(
     cards[4],
     "Gross margin",
-    ui.percent(now.margin_ratio),
-    ui.points(now.margin_ratio, before.margin_ratio),
+    ui.percentage(now.gross_margin_pct),
+    ui.points(now.gross_margin_pct, before.gross_margin_pct),
     help="Gross margin / revenue (margin = revenue − cost of goods).",
 )
 
@@ -67,12 +67,12 @@ if now.orders == 0:
 st.subheader("Revenue trend")
 daily, earlier = loaded["daily"], loaded["earlier"]
 window = 7 if f.days <= 120 else 28
-daily["average"] = daily["revenue"].rolling(window, min_periods=1).mean()
-earlier["average"] = earlier["revenue"].rolling(window, min_periods=1).mean()
+daily["average"] = daily["net_revenue"].rolling(window, min_periods=1).mean()
+earlier["average"] = earlier["net_revenue"].rolling(window, min_periods=1).mean()
 fig = go.Figure()
 fig.add_bar(
     x=daily["order_date"],
-    y=daily["revenue"],
+    y=daily["net_revenue"],
     name="Daily revenue",
     marker_color=ui.COLORS[0],
     opacity=0.35,
@@ -117,7 +117,7 @@ for column, (by, title) in zip(
                 y=ui.safe_text(top["name"]),
                 orientation="h",
                 marker_color=[ui.GOOD if v >= 0 else ui.BAD for v in top["change"]],
-                customdata=top[["revenue", "previous_revenue"]],
+                customdata=top[["net_revenue", "previous_net_revenue"]],
                 hovertemplate=(
                     "%{y}<br>Change %{x:+,.0f}<br>Now %{customdata[0]:,.0f}"
                     "<br>Before %{customdata[1]:,.0f}<extra></extra>"
@@ -133,8 +133,8 @@ ui.table(
     column_config={
         "dimension": "Dimension",
         "name": "Name",
-        "revenue": st.column_config.NumberColumn("Revenue", format="%,.0f"),
-        "previous_revenue": st.column_config.NumberColumn(
+        "net_revenue": st.column_config.NumberColumn("Revenue", format="%,.0f"),
+        "previous_net_revenue": st.column_config.NumberColumn(
             "Previous period", format="%,.0f"
         ),
         "change": st.column_config.NumberColumn("Change", format="%+,.0f"),

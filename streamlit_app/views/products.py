@@ -24,7 +24,9 @@ if sold.empty:
     st.stop()
 
 categories = loaded["categories"]
-top = sold.sort_values(["revenue", "product_id"], ascending=[False, True]).head(TOP_N)
+top = sold.sort_values(["net_revenue", "product_id"], ascending=[False, True]).head(
+    TOP_N
+)
 unsold = catalog[(catalog["units"] == 0) & catalog["is_active"].astype(bool)]
 cards = st.columns(4)
 ui.kpi(
@@ -37,7 +39,7 @@ ui.kpi(cards[1], "Units sold", ui.count(sold["units"].sum()))
 ui.kpi(
     cards[2],
     f"Top {TOP_N} share of revenue",
-    ui.percent(top["revenue"].sum() / sold["revenue"].sum()),
+    ui.percent(top["net_revenue"].sum() / sold["net_revenue"].sum()),
 )
 ui.kpi(
     cards[3],
@@ -47,12 +49,12 @@ ui.kpi(
 )
 
 money = {
-    "revenue": st.column_config.NumberColumn("Revenue", format="%,.2f"),
-    "gross_profit": st.column_config.NumberColumn("Gross margin", format="%,.2f"),
-    "margin_ratio": st.column_config.NumberColumn("Margin %", format="percent"),
+    "net_revenue": st.column_config.NumberColumn("Revenue", format="%,.2f"),
+    "gross_margin": st.column_config.NumberColumn("Gross margin", format="%,.2f"),
+    "gross_margin_pct": st.column_config.NumberColumn("Margin %", format="%.1f%%"),
     "units": st.column_config.NumberColumn("Units", format="%,d"),
     "order_lines": st.column_config.NumberColumn("Order lines", format="%,d"),
-    "revenue_share": st.column_config.NumberColumn("Share", format="percent"),
+    "net_revenue_share": st.column_config.NumberColumn("Share", format="percent"),
     "stock_quantity": st.column_config.NumberColumn("In stock", format="%,d"),
     "stock_value": st.column_config.NumberColumn("Stock value", format="%,.2f"),
     "days_of_cover": st.column_config.NumberColumn("Days of cover", format="%.0f"),
@@ -68,16 +70,16 @@ st.subheader(f"Top {TOP_N} products")
 shown = top.iloc[::-1]
 fig = go.Figure(
     go.Bar(
-        x=shown["revenue"],
+        x=shown["net_revenue"],
         y=ui.safe_text(shown["product_name"]),
         orientation="h",
         marker_color=ui.COLORS[0],
-        customdata=shown[["units", "margin_ratio"]].assign(
+        customdata=shown[["units", "gross_margin_pct"]].assign(
             category=ui.safe_text(shown["category"])
         ),
         hovertemplate=(
             "%{y}<br>%{customdata[2]}<br>Revenue %{x:,.0f}<br>Units %{customdata[0]:,}"
-            "<br>Margin %{customdata[1]:.1%}<extra></extra>"
+            "<br>Margin %{customdata[1]:.1f}%<extra></extra>"
         ),
     )
 )
@@ -90,11 +92,11 @@ ui.table(
             "product_name",
             "category",
             "brand",
-            "revenue",
+            "net_revenue",
             "units",
             "order_lines",
-            "gross_profit",
-            "margin_ratio",
+            "gross_margin",
+            "gross_margin_pct",
         ]
     ],
     "top_products",
@@ -107,7 +109,7 @@ with left:
     fig = px.pie(
         categories.assign(category=ui.safe_text(categories["category"])),
         names="category",
-        values="revenue",
+        values="net_revenue",
         hole=0.5,
         color_discrete_sequence=ui.COLORS,
     )
@@ -120,10 +122,10 @@ with right:
         categories[
             [
                 "category",
-                "revenue",
-                "revenue_share",
-                "gross_profit",
-                "margin_ratio",
+                "net_revenue",
+                "net_revenue_share",
+                "gross_margin",
+                "gross_margin_pct",
                 "units",
             ]
         ],
@@ -136,20 +138,20 @@ by_month = loaded["by_month"]
 fig = px.line(
     by_month.assign(category=ui.safe_text(by_month["category"])),
     x="month_start_date",
-    y="margin_ratio",
+    y="gross_margin_pct",
     color="category",
     markers=True,
     labels={
         "month_start_date": "Month",
-        "margin_ratio": "Gross margin %",
+        "gross_margin_pct": "Gross margin %",
         "category": "Category",
     },
     color_discrete_sequence=ui.COLORS,
 )
 fig.update_traces(
-    hovertemplate="%{x|%b %Y}<br>Margin %{y:.1%}<extra>%{fullData.name}</extra>"
+    hovertemplate="%{x|%b %Y}<br>Margin %{y:.1f}%<extra>%{fullData.name}</extra>"
 )
-fig.update_layout(yaxis_tickformat=".0%", hovermode="x unified")
+fig.update_layout(yaxis_ticksuffix="%", hovermode="x unified")
 ui.chart(fig, height=380)
 
 st.subheader("Slow movers")
@@ -169,7 +171,7 @@ ui.table(
             "product_name",
             "category",
             "units",
-            "revenue",
+            "net_revenue",
             "last_sold_date",
             "stock_quantity",
             "stock_value",

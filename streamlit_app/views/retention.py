@@ -50,7 +50,7 @@ measure = st.segmented_control(
     key="retention_measure",
 )
 column, hover = (
-    ("revenue_retention", "Revenue %{z:.1%} of month 0<br>%{customdata:,.0f}")
+    ("net_revenue_retention", "Revenue %{z:.1%} of month 0<br>%{customdata:,.0f}")
     if measure == "Revenue retained"
     else ("retention", "%{z:.1%} active<br>%{customdata:,} customers")
 )
@@ -60,7 +60,7 @@ values = frame.pivot_table(
 detail = frame.pivot_table(
     index="cohort_year_month",
     columns="months_since_first_order",
-    values="revenue" if measure == "Revenue retained" else "active_customers",
+    values="net_revenue" if measure == "Revenue retained" else "active_customers",
 )
 fig = go.Figure(
     go.Heatmap(
@@ -114,9 +114,9 @@ ui.table(
             "active_customers",
             "retention",
             "orders",
-            "revenue",
-            "revenue_retention",
-            "cumulative_revenue_per_customer",
+            "net_revenue",
+            "net_revenue_retention",
+            "cumulative_net_revenue_per_customer",
         ]
     ],
     "cohort_retention",
@@ -127,11 +127,11 @@ ui.table(
         "active_customers": st.column_config.NumberColumn("Active", format="%,d"),
         "retention": st.column_config.NumberColumn("Retention", format="percent"),
         "orders": st.column_config.NumberColumn("Orders", format="%,d"),
-        "revenue": st.column_config.NumberColumn("Revenue", format="%,.2f"),
-        "revenue_retention": st.column_config.NumberColumn(
+        "net_revenue": st.column_config.NumberColumn("Revenue", format="%,.2f"),
+        "net_revenue_retention": st.column_config.NumberColumn(
             "Revenue vs month 0", format="percent"
         ),
-        "cumulative_revenue_per_customer": st.column_config.NumberColumn(
+        "cumulative_net_revenue_per_customer": st.column_config.NumberColumn(
             "Cumulative revenue / customer", format="%,.2f"
         ),
     },

@@ -18,15 +18,17 @@ loaded = warehouse.gather(
     season=lambda: sales.category_seasonality(f),
 )
 daily, monthly = loaded["daily"], loaded["monthly"]
-revenue = float(daily["revenue"].sum())
-if revenue == 0:
+net_revenue = float(daily["net_revenue"].sum())
+if net_revenue == 0:
     ui.no_rows()
     st.stop()
 
 latest = monthly.iloc[-1]
 cards = st.columns(4)
-ui.kpi(cards[0], "Revenue", ui.money(revenue), help="Net revenue in the date range.")
-ui.kpi(cards[1], "Average per day", ui.money(revenue / len(daily)))
+ui.kpi(
+    cards[0], "Revenue", ui.money(net_revenue), help="Net revenue in the date range."
+)
+ui.kpi(cards[1], "Average per day", ui.money(net_revenue / len(daily)))
 ui.kpi(
     cards[2],
     f"MoM growth, {latest['month_start_date']:%b %Y}",
@@ -42,11 +44,11 @@ ui.kpi(
 )
 
 st.subheader("Daily and cumulative revenue")
-cumulative = daily["revenue"].cumsum()
+cumulative = daily["net_revenue"].cumsum()
 fig = go.Figure()
 fig.add_scatter(
     x=daily["order_date"],
-    y=daily["revenue"],
+    y=daily["net_revenue"],
     name="Daily revenue",
     line={"color": ui.COLORS[0], "width": 1.5},
     hovertemplate="%{x|%a %Y-%m-%d}<br>Revenue %{y:,.2f}<extra></extra>",
@@ -80,7 +82,7 @@ st.caption(
 fig = go.Figure()
 fig.add_bar(
     x=monthly["month_start_date"],
-    y=monthly["revenue"],
+    y=monthly["net_revenue"],
     name="Revenue",
     marker_color=ui.COLORS[0],
     hovertemplate="%{x|%b %Y}<br>Revenue %{y:,.0f}<extra></extra>",
@@ -114,23 +116,23 @@ ui.table(
     monthly.assign(month=monthly["month_start_date"].dt.strftime("%Y-%m"))[
         [
             "month",
-            "revenue",
-            "gross_profit",
+            "net_revenue",
+            "gross_margin",
             "units",
             "mom_growth",
             "yoy_growth",
-            "cumulative_revenue",
+            "cumulative_net_revenue",
         ]
     ],
     "sales_monthly",
     column_config={
         "month": "Month",
-        "revenue": st.column_config.NumberColumn("Revenue", format="%,.2f"),
-        "gross_profit": st.column_config.NumberColumn("Gross margin", format="%,.2f"),
+        "net_revenue": st.column_config.NumberColumn("Revenue", format="%,.2f"),
+        "gross_margin": st.column_config.NumberColumn("Gross margin", format="%,.2f"),
         "units": st.column_config.NumberColumn("Units", format="%,d"),
         "mom_growth": st.column_config.NumberColumn("MoM", format="percent"),
         "yoy_growth": st.column_config.NumberColumn("YoY", format="percent"),
-        "cumulative_revenue": st.column_config.NumberColumn(
+        "cumulative_net_revenue": st.column_config.NumberColumn(
             "Cumulative revenue", format="%,.2f"
         ),
     },
@@ -148,25 +150,25 @@ for column, frame, label, title in (
         shown = frame.iloc[::-1]
         fig = go.Figure(
             go.Bar(
-                x=shown["revenue"],
+                x=shown["net_revenue"],
                 y=ui.safe_text(shown[label]),
                 orientation="h",
                 marker_color=ui.COLORS[0],
-                customdata=shown[["revenue_share", "margin_ratio"]],
+                customdata=shown[["net_revenue_share", "gross_margin_pct"]],
                 hovertemplate=(
                     "%{y}<br>Revenue %{x:,.0f}<br>Share %{customdata[0]:.1%}"
-                    "<br>Margin %{customdata[1]:.1%}<extra></extra>"
+                    "<br>Margin %{customdata[1]:.1f}%<extra></extra>"
                 ),
             )
         )
         fig.update_layout(title=title, xaxis_title="Revenue", yaxis_title=None)
         ui.chart(fig, height=max(260, 32 * len(frame) + 80))
 share_config = {
-    "revenue": st.column_config.NumberColumn("Revenue", format="%,.2f"),
-    "gross_profit": st.column_config.NumberColumn("Gross margin", format="%,.2f"),
+    "net_revenue": st.column_config.NumberColumn("Revenue", format="%,.2f"),
+    "gross_margin": st.column_config.NumberColumn("Gross margin", format="%,.2f"),
     "units": st.column_config.NumberColumn("Units", format="%,d"),
-    "revenue_share": st.column_config.NumberColumn("Share", format="percent"),
-    "margin_ratio": st.column_config.NumberColumn("Margin %", format="percent"),
+    "net_revenue_share": st.column_config.NumberColumn("Share", format="percent"),
+    "gross_margin_pct": st.column_config.NumberColumn("Margin %", format="%.1f%%"),
 }
 with left:
     ui.table(
@@ -191,7 +193,7 @@ if by_month.empty:
     ui.no_rows()
 else:
     grid = by_month.pivot_table(
-        index="category", columns="month_start_date", values="revenue", fill_value=0
+        index="category", columns="month_start_date", values="net_revenue", fill_value=0
     )
     fig = go.Figure(
         go.Heatmap(
@@ -207,7 +209,14 @@ else:
     ui.chart(fig, height=max(300, 28 * len(grid) + 120))
     ui.table(
         by_month.assign(month=by_month["month_start_date"].dt.strftime("%Y-%m"))[
-            ["category", "month", "revenue", "gross_profit", "units", "margin_ratio"]
+            [
+                "category",
+                "month",
+                "net_revenue",
+                "gross_margin",
+                "units",
+                "gross_margin_pct",
+            ]
         ],
         "sales_category_month",
         column_config={"category": "Category", "month": "Month", **share_config},
@@ -247,8 +256,8 @@ else:
             "category": "Category",
             "month_of_year": None,
             "month_name": "Month",
-            "revenue": st.column_config.NumberColumn("Revenue", format="%,.2f"),
-            "avg_revenue": st.column_config.NumberColumn(
+            "net_revenue": st.column_config.NumberColumn("Revenue", format="%,.2f"),
+            "avg_net_revenue": st.column_config.NumberColumn(
                 "Average per year", format="%,.2f"
             ),
             "seasonality_index": st.column_config.NumberColumn("Index", format="%.2f"),
