@@ -69,6 +69,7 @@ from core.editing.fields import (
 )
 from core.editing.listing import (
     MAX_PAGE_SIZE,
+    MAX_SEARCH_CHARS,
     MAX_SEARCH_WORDS,
     PAGE_SIZES,
     distinct_values,
@@ -121,6 +122,7 @@ __all__ = [
     "ITEM_FIELDS",
     "LATEST_TIMESTAMP",
     "MAX_PAGE_SIZE",
+    "MAX_SEARCH_CHARS",
     "MAX_SEARCH_WORDS",
     "MONEY_LIMIT",
     "OPTIONS_LIMIT",

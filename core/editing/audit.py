@@ -16,7 +16,13 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from core.editing.connection import reading
-from core.editing.listing import like_pattern, page_params, read_page, where_clause
+from core.editing.listing import (
+    bounded_search,
+    like_pattern,
+    page_params,
+    read_page,
+    where_clause,
+)
 from core.editing.stored_rows import parse_key
 from core.editing.values import as_utc
 
@@ -112,11 +118,12 @@ def _audit_where(
             raise ValueError(f"unknown action {action!r}")
         clauses.append(sql.SQL("a.action = %(action)s"))
         params["action"] = action
-    user = (user or "").replace("\x00", "").strip()
+    user = bounded_search(user, "User").strip()
     if user:
         clauses.append(sql.SQL("a.changed_by ilike %(user)s"))
         params["user"] = like_pattern(user)
-    key_text = str(key if key is not None else "").replace("\x00", "").strip()
+    key_text = bounded_search(str(key if key is not None else ""), "Row id")
+    key_text = key_text.strip()
     key_text = key_text.lstrip("#")
     if key_text:
         if table and re.fullmatch(r"\d{1,18}", key_text):

@@ -14,12 +14,16 @@ from psycopg import sql
 
 from core.editing.connection import reading
 from core.editing.entities import entity
+from core.editing.errors import ValidationError
 from core.editing.fields import Entity, Filter
 from core.editing.values import as_utc
 
 PAGE_SIZES = (10, 25, 50, 100)
 MAX_PAGE_SIZE = 500
 MAX_SEARCH_WORDS = 6
+# Longer than any value a search can match (emails are at most 254 characters),
+# so a longer search is refused instead of scanning every row with it.
+MAX_SEARCH_CHARS = 256
 # A search word that may be a row id: 17 or #17.
 ID_WORD = re.compile(r"#?\d{1,18}")
 
@@ -30,10 +34,20 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+def bounded_search(text: str | None, label: str = "Search") -> str:
+    """A search text with NUL characters dropped; ValidationError when it is
+    longer than MAX_SEARCH_CHARS (every search query stays bounded)."""
+    text = (text or "").replace("\x00", "")
+    if len(text) > MAX_SEARCH_CHARS:
+        raise ValidationError(
+            {label.lower(): f"{label}: at most {MAX_SEARCH_CHARS} characters"}
+        )
+    return text
+
+
 def search_words(text: str | None) -> list[str]:
-    """The words of a search (NUL characters dropped), at most MAX_SEARCH_WORDS."""
-    words = (text or "").replace("\x00", "").split()
-    return words[:MAX_SEARCH_WORDS]
+    """The words of a search, at most MAX_SEARCH_WORDS (see bounded_search)."""
+    return bounded_search(text).split()[:MAX_SEARCH_WORDS]
 
 
 def search_word_clause(

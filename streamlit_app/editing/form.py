@@ -120,6 +120,7 @@ def ref_select(
         key=key + ".q",
         placeholder=placeholder,
         help="Part of a name, code or email, or #id.",
+        max_chars=editing.MAX_SEARCH_CHARS,
     )
     matches = editing.search_options(ref, text, active_only=active_only)
     labels = dict(matches)

@@ -137,7 +137,11 @@ def _list_controls(
     """The search box, sort, direction and page size."""
     top = st.columns([3, 2, 1, 1])
     search = top[0].text_input(
-        "Search", key=k(prefix, "search"), placeholder="Search…", help=search_help
+        "Search",
+        key=k(prefix, "search"),
+        placeholder="Search…",
+        help=search_help,
+        max_chars=editing.MAX_SEARCH_CHARS,
     )
     sort = top[1].selectbox(
         "Sort by",

@@ -26,10 +26,18 @@ top = st.columns(4)
 table = top[0].selectbox("Table", [ANY, *editing.AUDIT_TABLES], key=f"{P}.table")
 action = top[1].selectbox("Action", [ANY, *editing.AUDIT_ACTIONS], key=f"{P}.action")
 user = top[2].text_input(
-    "User", key=f"{P}.user", placeholder="Part of a name", help="Who made the change."
+    "User",
+    key=f"{P}.user",
+    placeholder="Part of a name",
+    help="Who made the change.",
+    max_chars=editing.MAX_SEARCH_CHARS,
 )
 key = top[3].text_input(
-    "Row id", key=f"{P}.key", placeholder="e.g. 1000000001", help="The row's key."
+    "Row id",
+    key=f"{P}.key",
+    placeholder="e.g. 1000000001",
+    help="The row's key.",
+    max_chars=editing.MAX_SEARCH_CHARS,
 )
 dates = st.columns([1, 1, 1, 1])
 date_from = dates[0].date_input(
