@@ -248,8 +248,24 @@ def _kind_totals(nodes: list[dict]) -> str:
 
 
 def render(results: list[dict], empty: dict) -> str:
-    cores = os.cpu_count()
-    lines = [
+    """The section "dbt build" of docs/benchmarks.md."""
+    lines = _method_lines(os.cpu_count())
+    lines += _table_lines(results)
+    lines += _targets_and_load_lines(results)
+    verdicts = [_verdict_text(r, empty) for r in results if r["scale"] == 10]
+    # without scale 10 the floor has no verdict paragraph to stand in
+    lines += verdicts or [
+        "",
+        f"Build of the project on empty raw tables (the floor): "
+        f"{empty['seconds']:.1f} s; CPU s, dbt / machine: {_cpu(empty)}.",
+    ]
+    lines += _slowest_lines(results)
+    return "\n".join(lines)
+
+
+def _method_lines(cores: int | None) -> list[str]:
+    """How the builds were run and what each column means."""
+    return [
         f"Measured by `python bench/dbt_build.py` on this machine ({cores} cores, "
         "dbt with the profile's 4 threads). For each scale, in one run: a fresh "
         "database, data generated with seed 42 and loaded, `dbt parse` (untimed, "
@@ -278,6 +294,12 @@ def render(results: list[dict], empty: dict) -> str:
         f"running); on {cores} cores a build cannot take less wall time than the "
         f"machine's CPU time / {cores}.",
         "",
+    ]
+
+
+def _table_lines(results: list[dict]) -> list[str]:
+    """One row per scale: the three builds' times, CPU and the verdicts."""
+    lines = [
         "| scale | orders | order items | nodes | full s | incremental s "
         "| incremental / full | unchanged s | incremental − unchanged "
         "| CPU s, dbt / machine: full, incremental "
@@ -298,7 +320,12 @@ def render(results: list[dict], empty: dict) -> str:
             f"| {_cpu(r['full'])}, {_cpu(r['incremental'])} "
             f"| {full_ok} | {ratio_ok} |"
         )
-    lines += [
+    return lines
+
+
+def _targets_and_load_lines(results: list[dict]) -> list[str]:
+    """The targets, the machine's load during the run and the parse times."""
+    return [
         "",
         "Targets (issue 3): full build at scale 1 under a minute; the incremental "
         "build after one day ≤ 25 % of the full build at scale 10. "
@@ -315,13 +342,11 @@ def render(results: list[dict], empty: dict) -> str:
         + "; ".join(f"{r['parse_s']:.1f} s at scale {r['scale']:g}" for r in results)
         + ".",
     ]
-    verdicts = [_verdict_text(r, empty) for r in results if r["scale"] == 10]
-    # without scale 10 the floor has no verdict paragraph to stand in
-    lines += verdicts or [
-        "",
-        f"Build of the project on empty raw tables (the floor): "
-        f"{empty['seconds']:.1f} s; CPU s, dbt / machine: {_cpu(empty)}.",
-    ]
+
+
+def _slowest_lines(results: list[dict]) -> list[str]:
+    """Per scale, the full and the incremental build's slowest nodes."""
+    lines: list[str] = []
     for r in results:
         for label in ("full", "incremental"):
             build = r[label]
@@ -340,7 +365,7 @@ def render(results: list[dict], empty: dict) -> str:
                 f"| `{node['name']}` | {node['kind']} | {node['seconds']:.2f} |"
                 for node in _slowest(build["nodes"])
             ]
-    return "\n".join(lines)
+    return lines
 
 
 def main() -> None:

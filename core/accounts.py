@@ -148,6 +148,11 @@ def has_admin(conn: psycopg.Connection) -> bool:
     )
 
 
+def has_users(conn: psycopg.Connection) -> bool:
+    """Whether any account exists yet."""
+    return bool(conn.execute("select exists (select 1 from app.users)").fetchone()[0])
+
+
 def authenticate(conn: psycopg.Connection, username: str, password: str) -> User:
     """The account when the password matches; EcomError otherwise.
 

@@ -6,6 +6,7 @@ import platform
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -118,6 +119,22 @@ def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
     timings[name] = round(time.perf_counter() - started, 3)
 
 
+@dataclass(frozen=True)
+class Fitted:
+    """The models of one run, fitted on what `read_inputs` read."""
+
+    as_of: date
+    series: pd.DataFrame  # monthly revenue, one column per category and in total
+    future: pd.DataFrame
+    backtest: pd.DataFrame
+    metrics: pd.DataFrame
+    value: customers.ClvResult
+    calibration: customers.Calibration
+    features: pd.DataFrame
+    seg: segments.Segmentation
+    stability: float  # adjusted Rand index of the segments refitted with seed + 1
+
+
 def run_predictions(
     env: dict[str, str],
     *,
@@ -137,10 +154,7 @@ def run_predictions(
     """
     started = time.perf_counter()
     timings: dict[str, float] = {}
-
-    def report(step: int) -> None:
-        if progress:
-            progress(STEPS[step], step, len(STEPS))
+    report = _reporter(progress)
 
     # one thread for BLAS and OpenMP: the models are small, and thread start-up
     # and contention cost far more than they save (and results stay bit-identical)
@@ -148,74 +162,18 @@ def run_predictions(
         report(0)
         with _timed(timings, "read"):
             inputs = read_inputs(env)
-        as_of: date = inputs["as_of"]
-
-        report(1)
-        with _timed(timings, "forecast"):
-            series = forecast.monthly_revenue(
-                inputs["monthly"],
-                pd.Timestamp(inputs["first_day"]),
-                pd.Timestamp(as_of),
-            )
-            if len(series) < forecast.MIN_MONTHS:
-                raise EcomError(
-                    f"the forecast needs at least {forecast.MIN_MONTHS} complete "
-                    f"months of orders, the marts have {len(series)}"
-                )
-            future = forecast.forecast_all(series, horizon=horizon)
-
-        report(2)
-        with _timed(timings, "backtest"):
-            backtest = forecast.backtest(
-                series, origins=backtest_origins, horizon=horizon
-            )
-            metrics = forecast.metrics(backtest)
-
-        report(3)
-        with _timed(timings, "clv"):
-            summary = customers.summarise(inputs["days"], as_of)
-            value = customers.customer_value(summary)
-
-        report(4)
-        with _timed(timings, "calibration"):
-            calibration = customers.calibration(
-                inputs["days"], as_of, holdout_days=holdout_days
-            )
-
-        report(5)
-        with _timed(timings, "segments"):
-            features = segment_features(summary, inputs["rfm"])
-            seg = segments.segment(features, seed=seed, k=segments_k)
-            again = segments.refit_labels(features, seg.k, seed + 1)
-            stability = float(adjusted_rand_score(seg.labels, again))
-
-        frames = {
-            "revenue_forecast": _forecast_table(future),
-            "forecast_backtest": _backtest_table(backtest),
-            "forecast_metrics": _metrics_table(metrics),
-            "customer_clv": value.table,
-            "clv_calibration": calibration.table.assign(
-                holdout_start_date=calibration.holdout_start,
-                holdout_end_date=calibration.holdout_end,
-            ),
-            "clv_parameters": _parameters_table(value, calibration),
-            "customer_segments": _segments_table(features, seg),
-            "segment_profiles": segments.profiles(features, seg),
-            "segment_rfm_crosstab": segments.rfm_crosstab(features, seg),
-            "segment_k_selection": seg.selection,
-        }
-        result = _summary(
+        fitted = _fit(
+            inputs,
+            timings,
+            report,
             seed=seed,
-            as_of=as_of,
-            series=series,
-            metrics=metrics,
-            value=value,
-            calibration=calibration,
-            seg=seg,
-            features=features,
-            stability=stability,
-            frames=frames,
+            horizon=horizon,
+            backtest_origins=backtest_origins,
+            holdout_days=holdout_days,
+            segments_k=segments_k,
         )
+        frames = _frames(fitted)
+        result = _summary(fitted, seed, frames)
         result["parameters"]["settings"] = {
             "horizon_months": horizon,
             "backtest_origins": backtest_origins,
@@ -224,26 +182,135 @@ def run_predictions(
         }
 
         report(6)
-        with _timed(timings, "write"), db.connect(env) as conn:
-            seconds = round(time.perf_counter() - started, 3)
-            run_id = tables.replace_all(
-                conn,
-                frames,
-                {
-                    "seed": seed,
-                    "parameters": result["parameters"],
-                    "metrics": result["metrics"],
-                    "timings": timings,
-                    "seconds": seconds,
-                    "as_of_date": as_of,
-                },
-            )
+        run_id = _write(env, frames, result, seed, fitted.as_of, timings, started)
     result["run_id"] = run_id
     result["timings"] = timings
     result["seconds"] = round(time.perf_counter() - started, 3)
     if progress:
         progress("done", len(STEPS), len(STEPS))
     return result
+
+
+def _reporter(progress: Progress | None) -> Callable[[int], None]:
+    """`report(step)`: tell `progress` (if any) that step number `step` begins."""
+
+    def report(step: int) -> None:
+        if progress:
+            progress(STEPS[step], step, len(STEPS))
+
+    return report
+
+
+def _fit(
+    inputs: dict,
+    timings: dict[str, float],
+    report: Callable[[int], None],
+    *,
+    seed: int,
+    horizon: int,
+    backtest_origins: int,
+    holdout_days: int,
+    segments_k: int | None,
+) -> Fitted:
+    """Steps 1 to 5: the forecast and its backtest, CLV and its calibration, the
+    segments; each one timed."""
+    as_of: date = inputs["as_of"]
+
+    report(1)
+    with _timed(timings, "forecast"):
+        series = forecast.monthly_revenue(
+            inputs["monthly"],
+            pd.Timestamp(inputs["first_day"]),
+            pd.Timestamp(as_of),
+        )
+        if len(series) < forecast.MIN_MONTHS:
+            raise EcomError(
+                f"the forecast needs at least {forecast.MIN_MONTHS} complete "
+                f"months of orders, the marts have {len(series)}"
+            )
+        future = forecast.forecast_all(series, horizon=horizon)
+
+    report(2)
+    with _timed(timings, "backtest"):
+        backtest = forecast.backtest(series, origins=backtest_origins, horizon=horizon)
+        metrics = forecast.metrics(backtest)
+
+    report(3)
+    with _timed(timings, "clv"):
+        summary = customers.summarise(inputs["days"], as_of)
+        value = customers.customer_value(summary)
+
+    report(4)
+    with _timed(timings, "calibration"):
+        calibration = customers.calibration(
+            inputs["days"], as_of, holdout_days=holdout_days
+        )
+
+    report(5)
+    with _timed(timings, "segments"):
+        features = segment_features(summary, inputs["rfm"])
+        seg = segments.segment(features, seed=seed, k=segments_k)
+        again = segments.refit_labels(features, seg.k, seed + 1)
+        stability = float(adjusted_rand_score(seg.labels, again))
+
+    return Fitted(
+        as_of=as_of,
+        series=series,
+        future=future,
+        backtest=backtest,
+        metrics=metrics,
+        value=value,
+        calibration=calibration,
+        features=features,
+        seg=seg,
+        stability=stability,
+    )
+
+
+def _frames(fitted: Fitted) -> dict[str, pd.DataFrame]:
+    """The tables of schema `ml`, by name."""
+    calibration = fitted.calibration
+    return {
+        "revenue_forecast": _forecast_table(fitted.future),
+        "forecast_backtest": _backtest_table(fitted.backtest),
+        "forecast_metrics": _metrics_table(fitted.metrics),
+        "customer_clv": fitted.value.table,
+        "clv_calibration": calibration.table.assign(
+            holdout_start_date=calibration.holdout_start,
+            holdout_end_date=calibration.holdout_end,
+        ),
+        "clv_parameters": _parameters_table(fitted.value, calibration),
+        "customer_segments": _segments_table(fitted.features, fitted.seg),
+        "segment_profiles": segments.profiles(fitted.features, fitted.seg),
+        "segment_rfm_crosstab": segments.rfm_crosstab(fitted.features, fitted.seg),
+        "segment_k_selection": fitted.seg.selection,
+    }
+
+
+def _write(
+    env: dict[str, str],
+    frames: dict[str, pd.DataFrame],
+    result: dict,
+    seed: int,
+    as_of: date,
+    timings: dict[str, float],
+    started: float,
+) -> int:
+    """Step 6: replace the tables of schema `ml`, append the run; its run_id."""
+    with _timed(timings, "write"), db.connect(env) as conn:
+        seconds = round(time.perf_counter() - started, 3)
+        return tables.replace_all(
+            conn,
+            frames,
+            {
+                "seed": seed,
+                "parameters": result["parameters"],
+                "metrics": result["metrics"],
+                "timings": timings,
+                "seconds": seconds,
+                "as_of_date": as_of,
+            },
+        )
 
 
 def segment_features(summary: pd.DataFrame, rfm: pd.DataFrame) -> pd.DataFrame:
@@ -321,21 +388,21 @@ def _mape(metrics: pd.DataFrame, series: str) -> dict[str, float]:
     return {row.model: round(float(row.mape), 3) for row in part.itertuples()}
 
 
-def _summary(**parts) -> dict:
-    metrics: pd.DataFrame = parts["metrics"]
-    value: customers.ClvResult = parts["value"]
-    calibration: customers.Calibration = parts["calibration"]
-    seg: segments.Segmentation = parts["seg"]
-    features: pd.DataFrame = parts["features"]
-    frames: dict[str, pd.DataFrame] = parts["frames"]
+def _summary(fitted: Fitted, seed: int, frames: dict[str, pd.DataFrame]) -> dict:
+    """Headline figures and parameters of the run (also stored in ml.model_runs)."""
+    metrics = fitted.metrics
+    value = fitted.value
+    calibration = fitted.calibration
+    seg = fitted.seg
+    features = fitted.features
     ets_rows = metrics[metrics["model"] == forecast.ETS]
     beats = ets_rows["beats_baselines"].astype(bool)
     not_beating = sorted(ets_rows.loc[~beats, "series"])
     total = calibration.table[calibration.table["frequency_group"] == "all"].iloc[0]
     chosen = seg.selection[seg.selection["is_chosen"]].iloc[0]
     return {
-        "as_of_date": parts["as_of"].isoformat(),
-        "seed": parts["seed"],
+        "as_of_date": fitted.as_of.isoformat(),
+        "seed": seed,
         "rows": {name: len(frame) for name, frame in frames.items()},
         "parameters": {
             "bgnbd": value.bgnbd.as_dict(),
@@ -347,7 +414,7 @@ def _summary(**parts) -> dict:
             "versions": _versions(),
         },
         "metrics": {
-            "months": len(parts["series"]),
+            "months": len(fitted.series),
             "mape_total": _mape(metrics, forecast.TOTAL),
             "ets_beats_baselines_total": bool(
                 ets_rows.loc[
@@ -365,7 +432,7 @@ def _summary(**parts) -> dict:
             "calibration_actual": round(float(total["actual_total"]), 1),
             "calibration_error_pct": round(float(total["error_pct"]), 2),
             "silhouette": round(float(chosen["silhouette"]), 4),
-            "segments_stability_ari": round(parts["stability"], 4),
+            "segments_stability_ari": round(fitted.stability, 4),
             "segments_vs_rfm_ari": round(segments.agreement_with_rfm(features, seg), 4),
         },
     }

@@ -86,12 +86,13 @@ def database_env(env: dict[str, str]) -> dict[str, str]:
     ECOM_BUILD_PGPASSWORD for the "Refresh warehouse" action (dbt needs more
     than the app's role may do).
     """
+    from core.accounts import has_users
     from core.schema import apply_schema
 
     with connect(env) as conn:
         apply_schema(conn)
         roles = app_roles(conn)
-        if not conn.execute("select exists (select 1 from app.users)").fetchone()[0]:
+        if not has_users(conn):
             print(
                 "no accounts yet: create one with `ecom users add NAME --role admin`",
                 file=sys.stderr,

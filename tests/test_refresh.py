@@ -3,7 +3,7 @@
 A small warehouse of its own (the tests edit it) is generated, loaded and built
 once; the app runs as the launcher starts it (the least-privilege role ecom_app,
 the build credentials in ECOM_BUILD_PGUSER / ECOM_BUILD_PGPASSWORD). Edits go
-through the editing pages' API (streamlit_app.crud, as ecom_app), then one
+through the editing pages' API (core.editing, as ecom_app), then one
 refresh, started from the page, must bring them to the marts: a new order moves
 the Overview's revenue and order count by exactly its own lines' amount and 1, a
 price change leaves past revenue alone while the snapshot keeps both prices, a
@@ -24,10 +24,11 @@ import pytest
 from conftest import LIBPQ, app_account, build_warehouse, point_app_at
 from streamlit.testing.v1 import AppTest
 
-from core import db
-from streamlit_app import crud, data, launch, refresh, ui
+from core import db, editing
+from streamlit_app import launch, refresh, ui
 from streamlit_app import warehouse as wh
 from streamlit_app.filters import Filters
+from streamlit_app.queries import overview
 
 pytestmark = pytest.mark.slow
 
@@ -79,15 +80,15 @@ def one(env: dict[str, str], statement: str, params=None) -> tuple:
 
 def edit(entity: str, key: int, values: dict, user) -> dict:
     """Change a row through the editing pages' API (as the signed-in user)."""
-    row = crud.get_row(entity, key)
+    row = editing.get_row(entity, key)
     assert row is not None, (entity, key)
-    return crud.update_row(entity, key, values, row["updated_at"], user)
+    return editing.update_row(entity, key, values, row["updated_at"], user)
 
 
-def kpis(start: date, end: date) -> data.Kpis:
+def kpis(start: date, end: date) -> overview.Kpis:
     """What the Overview's cards show, through the app's own query."""
     wh.clear_cache()
-    return data.kpis(Filters(start=start, end=end))
+    return overview.kpis(Filters(start=start, end=end))
 
 
 def app_test(user) -> AppTest:
@@ -226,6 +227,136 @@ def test_selection_follows_the_edited_tables(warehouse, app_env):
 # -------------------------------------------------------------- one refresh
 
 
+def choose_rows(env: dict[str, str]) -> dict:
+    """What the edits change: a product that sold (its price changes), a past sale
+    (deleted), and a customer, channel, region and second product for a new
+    order on the last day."""
+    (last_day,) = one(env, "select max(order_date) from marts.fct_orders")
+    (first_day,) = one(env, "select min(order_date) from marts.fct_orders")
+    product_id, old_price = one(
+        env,
+        """
+        select p.product_id, p.list_price
+        from marts.dim_products as p
+        inner join marts.fct_order_items as i on p.product_id = i.product_id
+        group by p.product_id, p.list_price
+        order by count(*) desc, p.product_id
+        limit 1
+        """,
+    )
+    deleted_order, deleted_revenue, deleted_day = one(
+        env,
+        """
+        select order_id, net_revenue, order_date
+        from marts.fct_orders
+        where is_sale and order_date < %s and net_revenue > 0
+        order by order_id
+        limit 1
+        """,
+        (last_day,),
+    )
+    customer_id, channel_id, region_id = one(
+        env,
+        "select customer_id, channel_id, ship_region_id from marts.fct_orders"
+        " where is_sale order by order_id desc limit 1",
+    )
+    (other_product,) = one(
+        env,
+        "select product_id from raw.products where product_id != %s"
+        " and is_active order by product_id limit 1",
+        (product_id,),
+    )
+    past_item_revenue = one(
+        env,
+        "select sum(net_revenue), count(*) from marts.fct_order_items"
+        " where product_id = %s and order_id != %s",
+        (product_id, deleted_order),
+    )
+    new_price = (old_price * Decimal("1.25") + 1).quantize(Decimal("0.01"))
+    return dict(
+        new_day=last_day,
+        first_day=first_day,
+        product_id=product_id,
+        old_price=old_price,
+        new_price=new_price,
+        past_item_revenue=past_item_revenue,
+        deleted_order=deleted_order,
+        deleted_revenue=deleted_revenue,
+        deleted_day=deleted_day,
+        customer_id=customer_id,
+        channel_id=channel_id,
+        region_id=region_id,
+        other_product=other_product,
+    )
+
+
+def figures_before(editor, chosen: dict) -> dict:
+    """The Overview's figures the edits will move, as they are before them."""
+    first_day, last_day = chosen["first_day"], chosen["new_day"]
+    deleted_day = chosen["deleted_day"]
+    return dict(
+        total_before=kpis(first_day, last_day),
+        new_day_before=kpis(last_day, last_day),
+        deleted_day_before=kpis(deleted_day, deleted_day),
+        overview_before=overview_cards(editor, last_day),
+    )
+
+
+def edit_through_the_app(env: dict[str, str], editor, chosen: dict) -> dict:
+    """A new price, a new order, a soft delete; the new order and its amount."""
+    product_id = chosen["product_id"]
+    edit("products", product_id, {"list_price": chosen["new_price"]}, editor)
+    new_order = editing.save_order(
+        {
+            "customer_id": chosen["customer_id"],
+            "channel_id": chosen["channel_id"],
+            "ship_region_id": chosen["region_id"],
+            "ordered_at": datetime.combine(chosen["new_day"], day_time(12), tzinfo=UTC),
+            "status": "placed",
+            "payment_status": "paid",
+            "payment_method": "card",
+        },
+        [
+            # no unit price: the product's (new) list price is filled in
+            {"product_id": product_id, "quantity": 2, "discount_amount": "1.50"},
+            {"product_id": chosen["other_product"], "quantity": 1},
+        ],
+        editor,
+    )
+    deleted_order = chosen["deleted_order"]
+    order = editing.get_row("orders", deleted_order)
+    outcome = editing.delete_row("orders", deleted_order, order["updated_at"], editor)
+    assert outcome.action == "soft_deleted", outcome
+    # the order's amount, from its own lines as saved
+    (new_amount,) = one(
+        env,
+        "select sum(quantity * unit_price - discount_amount) from raw.order_items"
+        " where order_id = %s",
+        (new_order,),
+    )
+    return dict(new_order=new_order, new_amount=new_amount)
+
+
+def refresh_from_the_page(editor, pending: list[str]) -> AppTest:
+    """Start a refresh with the predictions from the page, click again from
+    another session while it runs, and follow it to its end."""
+    at = open_refresh_page(editor)
+    at.checkbox(key="refresh_predictions").check()
+    at.button(key="refresh_start").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    state = refresh.latest()
+    assert state is not None and state.requested_by == editor.username
+    assert list(state.selection) == refresh.selectors(pending)
+    if state.running:
+        # a second click, from another session, gets the running refresh
+        again = refresh.start("someone_else")
+        assert not again.is_new and again.state.run_id == state.run_id
+        other = open_refresh_page(editor)
+        assert not [b for b in other.button if b.key == "refresh_start"]
+    run_until_done(at)
+    return at
+
+
 @pytest.fixture(scope="module")
 def refreshed(warehouse) -> dict:
     """Edits through the app's API (a new price, a new order, a soft delete), then
@@ -236,120 +367,13 @@ def refreshed(warehouse) -> dict:
             monkeypatch, launch.database_env(warehouse["env"]), warehouse["target"]
         )
         env, editor = warehouse["env"], warehouse["editor"]
-        (last_day,) = one(env, "select max(order_date) from marts.fct_orders")
-        (first_day,) = one(env, "select min(order_date) from marts.fct_orders")
-
-        # -- choose: a product that sold (its price changes), a past sale (deleted) ----
-        product_id, old_price = one(
-            env,
-            """
-            select p.product_id, p.list_price
-            from marts.dim_products as p
-            inner join marts.fct_order_items as i on p.product_id = i.product_id
-            group by p.product_id, p.list_price
-            order by count(*) desc, p.product_id
-            limit 1
-            """,
-        )
-        deleted_order, deleted_revenue, deleted_day = one(
-            env,
-            """
-            select order_id, net_revenue, order_date
-            from marts.fct_orders
-            where is_sale and order_date < %s and net_revenue > 0
-            order by order_id
-            limit 1
-            """,
-            (last_day,),
-        )
-        customer_id, channel_id, region_id = one(
-            env,
-            "select customer_id, channel_id, ship_region_id from marts.fct_orders"
-            " where is_sale order by order_id desc limit 1",
-        )
-        (other_product,) = one(
-            env,
-            "select product_id from raw.products where product_id != %s"
-            " and is_active order by product_id limit 1",
-            (product_id,),
-        )
-        past_item_revenue = one(
-            env,
-            "select sum(net_revenue), count(*) from marts.fct_order_items"
-            " where product_id = %s and order_id != %s",
-            (product_id, deleted_order),
-        )
-        new_price = (old_price * Decimal("1.25") + 1).quantize(Decimal("0.01"))
-        total_before = kpis(first_day, last_day)
-        new_day_before = kpis(last_day, last_day)
-        deleted_day_before = kpis(deleted_day, deleted_day)
-        overview_before = overview_cards(editor, last_day)
-
-        # -- edit through the app's API: a new price, a new order, a soft delete ------
-        edit("products", product_id, {"list_price": new_price}, editor)
-        new_order = crud.save_order(
-            {
-                "customer_id": customer_id,
-                "channel_id": channel_id,
-                "ship_region_id": region_id,
-                "ordered_at": datetime.combine(last_day, day_time(12), tzinfo=UTC),
-                "status": "placed",
-                "payment_status": "paid",
-                "payment_method": "card",
-            },
-            [
-                # no unit price: the product's (new) list price is filled in
-                {"product_id": product_id, "quantity": 2, "discount_amount": "1.50"},
-                {"product_id": other_product, "quantity": 1},
-            ],
-            editor,
-        )
-        order = crud.get_row("orders", deleted_order)
-        outcome = crud.delete_row("orders", deleted_order, order["updated_at"], editor)
-        assert outcome.action == "soft_deleted", outcome
-        # the order's amount, from its own lines as saved
-        (new_amount,) = one(
-            env,
-            "select sum(quantity * unit_price - discount_amount) from raw.order_items"
-            " where order_id = %s",
-            (new_order,),
-        )
+        chosen = choose_rows(env)
+        before = figures_before(editor, chosen)
+        edited = edit_through_the_app(env, editor, chosen)
         pending = refresh.pending().tables
         assert {"order_items", "orders", "products"} <= set(pending), pending
-
-        # -- refresh from the page, with the predictions ----------------------------
-        at = open_refresh_page(editor)
-        at.checkbox(key="refresh_predictions").check()
-        at.button(key="refresh_start").click().run()
-        assert not at.exception, [e.value for e in at.exception]
-        state = refresh.latest()
-        assert state is not None and state.requested_by == editor.username
-        assert list(state.selection) == refresh.selectors(pending)
-        if state.running:
-            # a second click, from another session, gets the running refresh
-            again = refresh.start("someone_else")
-            assert not again.is_new and again.state.run_id == state.run_id
-            other = open_refresh_page(editor)
-            assert not [b for b in other.button if b.key == "refresh_start"]
-        run_until_done(at)
-    return dict(
-        at=at,
-        new_order=new_order,
-        new_amount=new_amount,
-        new_day=last_day,
-        first_day=first_day,
-        product_id=product_id,
-        old_price=old_price,
-        new_price=new_price,
-        past_item_revenue=past_item_revenue,
-        deleted_order=deleted_order,
-        deleted_revenue=deleted_revenue,
-        deleted_day=deleted_day,
-        total_before=total_before,
-        new_day_before=new_day_before,
-        deleted_day_before=deleted_day_before,
-        overview_before=overview_before,
-    )
+        at = refresh_from_the_page(editor, pending)
+    return dict(at=at, **edited, **chosen, **before)
 
 
 def test_refresh_from_the_page(warehouse, app_env, refreshed):
@@ -411,22 +435,22 @@ def test_new_order_moves_revenue_and_orders_by_its_own_amount(
     day = refreshed["new_day"]
     before, after = refreshed["new_day_before"], kpis(day, day)
     assert after.orders == before.orders + 1
-    assert after.revenue == pytest.approx(before.revenue + amount, abs=1e-6)
+    assert after.net_revenue == pytest.approx(before.net_revenue + amount, abs=1e-6)
     # the Overview page of that day shows it
     assert overview_cards(warehouse["editor"], day) == {
-        "Revenue": ui.money(before.revenue + amount),
+        "Revenue": ui.money(before.net_revenue + amount),
         "Orders": ui.count(before.orders + 1),
     }
     assert refreshed["overview_before"] == {
-        "Revenue": ui.money(before.revenue),
+        "Revenue": ui.money(before.net_revenue),
         "Orders": ui.count(before.orders),
     }
     # all the history: one order in, one out
     total = kpis(refreshed["first_day"], day)
     deleted = float(refreshed["deleted_revenue"])
-    expected = refreshed["total_before"].revenue + amount - deleted
+    expected = refreshed["total_before"].net_revenue + amount - deleted
     assert total.orders == refreshed["total_before"].orders
-    assert total.revenue == pytest.approx(expected, abs=1e-6)
+    assert total.net_revenue == pytest.approx(expected, abs=1e-6)
 
 
 def test_price_change_keeps_past_revenue_and_both_prices(warehouse, refreshed):
@@ -476,8 +500,8 @@ def test_soft_deleted_order_leaves_the_marts(warehouse, app_env, refreshed):
     day = refreshed["deleted_day"]
     before, after = refreshed["deleted_day_before"], kpis(day, day)
     assert after.orders == before.orders - 1
-    assert after.revenue == pytest.approx(
-        before.revenue - float(refreshed["deleted_revenue"]), abs=1e-6
+    assert after.net_revenue == pytest.approx(
+        before.net_revenue - float(refreshed["deleted_revenue"]), abs=1e-6
     )
 
 

@@ -1,7 +1,7 @@
 """Refresh warehouse: rebuild the marts from the raw tables edited in the app.
 
 Editors and admins. Shows what changed since the last successful refresh, starts
-the build in the background (streamlit_app/refresh.py), follows its progress,
+the build in the background (package streamlit_app/refresh), follows its progress,
 shows its result and the recent refreshes.
 """
 
