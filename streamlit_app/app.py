@@ -168,7 +168,7 @@ if user is None:
 
 page = st.navigation(pages_for(user), expanded=True)
 with st.sidebar:
-    st.caption(f"Signed in as **{user.username}** ({user.role})")
+    st.caption(f"Signed in as **{ui.plain(user.username)}** ({user.role})")
     if st.button("Sign out", icon=":material/logout:", key="sign_out"):
         auth.sign_out()
         st.rerun()

@@ -98,6 +98,17 @@ def kpi(
     )
 
 
+# Characters that Markdown (and Streamlit's extensions: colours, icons, LaTeX)
+# gives a meaning to; a backslash makes each one literal.
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~:$=])")
+
+
+def plain(text: object) -> str:
+    """Data text made literal for an element that renders Markdown (captions,
+    titles, messages, labels): no emphasis, links or remote images."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
+
+
 def safe_text(values: Iterable) -> list[str]:
     """Escape data text for Plotly labels, which understand a few HTML tags."""
     return [html.escape(str(v), quote=False) for v in values]

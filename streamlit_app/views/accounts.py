@@ -9,7 +9,7 @@ import streamlit as st
 from core import accounts
 from core.db import conninfo
 from core.errors import EcomError, one_line
-from streamlit_app import auth
+from streamlit_app import auth, ui
 
 me = auth.require("admin")
 st.title("Accounts")
@@ -49,7 +49,7 @@ st.dataframe(
 
 if "new_account" in st.session_state:
     name, password = st.session_state.pop("new_account")
-    st.success(f"Account {name} created. Its password is shown once:")
+    st.success(f"Account {ui.plain(name)} created. Its password is shown once:")
     st.code(password, language=None)
 
 add_tab, change_tab = st.tabs(["Add an account", "Change an account"])

@@ -66,7 +66,8 @@ st.subheader("Top customers")
 if len(top):
     share = top["net_revenue"].sum() / top["net_revenue_in_period"].iloc[0]
     st.caption(
-        f"{f.describe()} · the {len(top)} biggest of {in_period:,} customers bring "
+        f"{ui.plain(f.describe())} · the {len(top)} biggest of {in_period:,} "
+        "customers bring "
         f"{ui.percent(share)} of the revenue."
     )
 ui.table(

@@ -11,7 +11,7 @@ previous = f.previous()
 
 st.title("Overview")
 st.caption(
-    f"{f.describe()} · compared with the previous {f.days} days "
+    f"{ui.plain(f.describe())} · compared with the previous {f.days} days "
     f"({previous.start:%Y-%m-%d} – {previous.end:%Y-%m-%d})"
 )
 

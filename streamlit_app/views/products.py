@@ -10,7 +10,7 @@ from streamlit_app.queries import products, sales
 TOP_N = 15
 f = sidebar.current()
 st.title("Products")
-st.caption(f.describe())
+st.caption(ui.plain(f.describe()))
 
 loaded = warehouse.gather(
     products=lambda: products.product_sales(f),

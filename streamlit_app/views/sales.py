@@ -8,7 +8,7 @@ from streamlit_app.queries import overview, sales
 
 f = sidebar.current()
 st.title("Sales")
-st.caption(f.describe())
+st.caption(ui.plain(f.describe()))
 
 loaded = warehouse.gather(
     daily=lambda: overview.daily_sales(f),
