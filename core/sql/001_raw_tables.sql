@@ -115,6 +115,102 @@ create table if not exists raw.order_items (
 create index if not exists orders_customer_id_idx on raw.orders (customer_id);
 create index if not exists order_items_order_id_idx on raw.order_items (order_id);
 
+-- Bounds every row keeps, so that whatever the tables accept also builds: a number
+-- is never 'NaN' (numeric accepts it, and 'NaN' >= 0 is true), timestamps lie in
+-- [1970-01-01, 2100-01-01) and birth dates in [1900-01-01, 2100-01-01) (the bounds
+-- of the app's editing layer; 'infinity' is outside), and a unique value stays
+-- unique the way staging compares it (email lower-cased, codes and names trimmed).
+-- They are added here rather than in the tables above so that databases created
+-- before get them too: a missing constraint is added NOT VALID (rows already
+-- stored cannot block it, new ones are checked) and then validated when the
+-- stored rows allow; an index that stored duplicates block is left out with a
+-- notice (and tried again on the next run).
+do $$
+declare
+    c record;
+    ts text := $t$%1$I >= '1970-01-01 00:00:00+00' and %1$I < '2100-01-01 00:00:00+00'$t$;
+begin
+    for c in
+        select v.table_name, v.column_name || v.suffix as constraint_name,
+            format(
+                case v.suffix
+                    when '_is_a_number' then $n$%I <> 'NaN'$n$
+                    when '_in_range' then ts
+                end,
+                v.column_name
+            ) as expression
+        from (
+            values
+            ('regions', 'updated_at', '_in_range'),
+            ('channels', 'updated_at', '_in_range'),
+            ('customers', 'signup_at', '_in_range'),
+            ('customers', 'updated_at', '_in_range'),
+            ('products', 'unit_cost', '_is_a_number'),
+            ('products', 'list_price', '_is_a_number'),
+            ('products', 'created_at', '_in_range'),
+            ('products', 'updated_at', '_in_range'),
+            ('promotions', 'discount_pct', '_is_a_number'),
+            ('promotions', 'starts_at', '_in_range'),
+            ('promotions', 'ends_at', '_in_range'),
+            ('promotions', 'updated_at', '_in_range'),
+            ('orders', 'shipping_amount', '_is_a_number'),
+            ('orders', 'tax_amount', '_is_a_number'),
+            ('orders', 'ordered_at', '_in_range'),
+            ('orders', 'updated_at', '_in_range'),
+            ('orders', 'deleted_at', '_in_range'),
+            ('order_items', 'unit_price', '_is_a_number'),
+            ('order_items', 'discount_amount', '_is_a_number'),
+            ('order_items', 'updated_at', '_in_range')
+        ) as v (table_name, column_name, suffix)
+        union all
+        select 'customers', 'birth_date_in_range',
+            $d$birth_date >= '1900-01-01' and birth_date < '2100-01-01'$d$
+    loop
+        continue when exists (
+            select 1 from pg_constraint
+            where conrelid = format('raw.%I', c.table_name)::regclass
+              and conname = c.constraint_name
+        );
+        execute format(
+            'alter table raw.%I add constraint %I check (%s) not valid',
+            c.table_name, c.constraint_name, c.expression
+        );
+        begin
+            execute format(
+                'alter table raw.%I validate constraint %I',
+                c.table_name, c.constraint_name
+            );
+        exception
+            when check_violation then
+                raise notice 'raw.% holds rows that break %: new rows are checked',
+                    c.table_name, c.constraint_name;
+        end;
+    end loop;
+
+    for c in
+        select *
+        from (
+            values
+            ('customers', 'customers_email_lower_key', 'lower(email)'),
+            ('products', 'products_sku_trim_key', 'trim(sku)'),
+            ('promotions', 'promotions_promo_code_trim_key', 'trim(promo_code)'),
+            ('regions', 'regions_region_name_trim_key', 'trim(region_name)')
+        ) as v (table_name, index_name, expression)
+    loop
+        begin
+            execute format(
+                'create unique index if not exists %I on raw.%I ((%s))',
+                c.index_name, c.table_name, c.expression
+            );
+        exception
+            when unique_violation then
+                raise notice 'index % not created, raw.% holds duplicates of %: %',
+                    c.index_name, c.table_name, c.expression, sqlerrm;
+        end;
+    end loop;
+end;
+$$;
+
 -- Loader bookkeeping: one row per file loaded, one row per rejected record.
 create table if not exists raw.load_batches (
     batch_id bigint generated always as identity primary key,

@@ -2,7 +2,9 @@
 
 Each file is loaded in its own transaction, so a file is either fully loaded (good
 rows in the table, bad rows in raw.load_rejects, one raw.load_batches row) or not at
-all, even if the process is killed half-way.
+all, even if the process is killed half-way; a replace is one transaction for all
+the files. What is loaded is the file whose checksum is recorded: the bytes are
+hashed as they are read.
 
 Two paths:
 - direct: stream the file's bytes into `COPY raw.<table>` inside a savepoint. This is
@@ -22,7 +24,14 @@ raw.load_batches bookkeeping), `direct` (the COPY path), `prescan`, `landing`,
 """
 
 from loader.load.batches import FileResult
-from loader.load.catalog import TABLES, Column, ForeignKey, TableSpec, read_table_spec
+from loader.load.catalog import (
+    TABLES,
+    Column,
+    ForeignKey,
+    TableSpec,
+    UniqueIndex,
+    read_table_spec,
+)
 from loader.load.directory import (
     LOAD_WORKERS,
     ProgressCallback,
@@ -49,6 +58,7 @@ __all__ = [
     "ProgressCallback",
     "SourceFile",
     "TableSpec",
+    "UniqueIndex",
     "discover",
     "file_checksum",
     "load_directory",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import psycopg
+from psycopg import sql
 
 from core.errors import EcomError
 from loader.load.catalog import TableSpec
@@ -24,9 +25,7 @@ class FileResult:
     batch_id: int | None = None
 
 
-def _open_batch(
-    cur: psycopg.Cursor, spec: TableSpec, source: SourceFile, checksum: str
-) -> int:
+def _open_batch(cur: psycopg.Cursor, spec: TableSpec, source: SourceFile) -> int:
     # A bulk load is not an edit: the audit trigger skips this transaction's rows
     # when the role is the loader's (see core/sql/002_app_schema.sql).
     cur.execute("set local ecom.bulk_load = on")
@@ -37,7 +36,7 @@ def _open_batch(
         values (%s, %s, %s, %s, 'direct', clock_timestamp(), clock_timestamp())
         returning batch_id
         """,
-        [spec.name, source.path.name, checksum, source.path.stat().st_size],
+        [spec.name, source.path.name, source.checksum, source.size],
     ).fetchone()[0]
 
 
@@ -83,8 +82,49 @@ def _check_encoding(name: str, result: FileResult, cur: psycopg.Cursor, batch_id
 
 
 def _already_loaded(conn: psycopg.Connection, table: str, checksum: str) -> bool:
+    """Was this file loaded into this table before, and are its rows still there?
+
+    A batch that loaded rows into a table that is empty now (emptied by hand, or
+    by a replace that an older version of the loader did not finish) does not
+    count: the file is loaded again.
+    """
     row = conn.execute(
-        "select 1 from raw.load_batches where table_name = %s and file_checksum = %s",
+        sql.SQL(
+            "select count(*) > 0 "
+            "and (bool_or(rows_loaded = 0) or exists (select 1 from {table})) "
+            "from raw.load_batches where table_name = %s and file_checksum = %s"
+        ).format(table=sql.Identifier("raw", table)),
         [table, checksum],
     ).fetchone()
-    return row is not None
+    return bool(row[0])
+
+
+def _parents_missed(
+    conn: psycopg.Connection, spec: TableSpec, checksum: str
+) -> set[str]:
+    """The parent tables of the rows that the latest load of this file rejected
+    for a missing parent (their reason names the parent table, see
+    checks._parent_checks)."""
+    prefixes = {
+        f"unknown {', '.join(fk.columns)}: no {fk.ref_table} row with": fk.ref_table
+        for fk in spec.foreign_keys
+    }
+    if not prefixes:
+        return set()
+    found = conn.execute(
+        """
+        select array(
+            select p from unnest(%s::text[]) p
+            where exists (
+                select 1 from raw.load_rejects r
+                where r.batch_id = (
+                    select max(batch_id) from raw.load_batches
+                    where table_name = %s and file_checksum = %s
+                )
+                and strpos(r.reason, p) > 0
+            )
+        )
+        """,
+        [list(prefixes), spec.name, checksum],
+    ).fetchone()[0]
+    return {prefixes[p] for p in found}

@@ -1,11 +1,13 @@
 """The raw tables the loader fills, as PostgreSQL's catalog describes them.
 
 `TABLES` is the load order; `read_table_spec` reads a table's columns, keys,
-CHECKs and foreign keys: the source of every validation of the sifted path.
+CHECKs, foreign keys and unique indexes on expressions (such as lower(email)):
+the source of every validation of the sifted path.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import psycopg
@@ -39,6 +41,17 @@ class ForeignKey:
 
 
 @dataclass
+class UniqueIndex:
+    """A unique index on expressions of the columns, e.g. `lower(email)`: no two
+    rows may have the same values of `expressions`."""
+
+    name: str
+    expressions: list[str]  # SQL over the table's bare column names
+    columns: list[str]  # the columns they and `where` read
+    where: str | None = None  # a partial index: the rows it covers
+
+
+@dataclass
 class TableSpec:
     """A raw table as the catalog describes it: the source of every validation."""
 
@@ -48,6 +61,7 @@ class TableSpec:
     unique_keys: list[list[str]] = field(default_factory=list)
     checks: list[tuple[str, str]] = field(default_factory=list)
     foreign_keys: list[ForeignKey] = field(default_factory=list)
+    unique_indexes: list[UniqueIndex] = field(default_factory=list)
 
     @property
     def column_names(self) -> list[str]:
@@ -95,8 +109,38 @@ def read_table_spec(conn: psycopg.Connection, table: str) -> TableSpec:
         elif kind == "u":
             spec.unique_keys.append(list(cols))
         elif kind == "c":
-            spec.checks.append((name, definition.removeprefix("CHECK ")))
+            # a constraint added NOT VALID (to a table with older rows) still
+            # holds for every row written
+            expression = definition.removeprefix("CHECK ").removesuffix(" NOT VALID")
+            spec.checks.append((name, expression))
         elif kind == "f":
             ref = ref_table.split(".")[-1]
             spec.foreign_keys.append(ForeignKey(name, list(cols), ref, list(ref_cols)))
+    spec.unique_indexes = _unique_indexes(conn, table, spec.column_names)
     return spec
+
+
+def _unique_indexes(
+    conn: psycopg.Connection, table: str, column_names: list[str]
+) -> list[UniqueIndex]:
+    """The unique indexes that are not constraints (keys on expressions, such
+    as lower(email))."""
+    found = []
+    for name, expressions, where in conn.execute(
+        """
+        select c.relname,
+               array(select pg_get_indexdef(i.indexrelid, k, true)
+                     from generate_series(1, i.indnkeyatts) k order by k),
+               pg_get_expr(i.indpred, i.indrelid, true)
+        from pg_index i
+        join pg_class c on c.oid = i.indexrelid
+        where i.indrelid = %s::regclass and i.indisunique
+          and not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid)
+        order by c.relname
+        """,
+        [f"raw.{table}"],
+    ):
+        text = " ".join([*expressions, where or ""])
+        columns = [c for c in column_names if re.search(rf"\b{re.escape(c)}\b", text)]
+        found.append(UniqueIndex(name, list(expressions), columns, where))
+    return found

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from psycopg import sql
 
-from loader.load.catalog import TableSpec
+from loader.load.catalog import TableSpec, UniqueIndex
 from loader.load.sql_parts import _quoted_list, _same_values
 
 
@@ -18,7 +18,8 @@ def _readable(expression: str) -> str:
     text = re.sub(
         r"::[a-z]+( varying| precision| with time zone)?(\[\])?", "", expression
     )
-    text = re.sub(r"\((\w+)\)", r"\1", text)
+    text = re.sub(r"(?<!\w)\((\w+)\)", r"\1", text)  # not a call's parentheses
+    text = re.sub(r"TRIM\(BOTH FROM (\w+)\)", r"trim(\1)", text)
     while text.startswith("(") and text.endswith(")"):
         inner = text[1:-1]
         depth = 0
@@ -63,6 +64,8 @@ class _Checks:
 
     problems: list[sql.Composable] = field(default_factory=list)
     joins: list[sql.Composable] = field(default_factory=list)
+    # values computed on each row before the joins (`expr as name`)
+    columns: list[sql.Composable] = field(default_factory=list)
 
 
 def _row_checks(
@@ -136,7 +139,7 @@ def _parent_checks(spec: TableSpec, cols: list[str]) -> _Checks:
 def _key_checks(spec: TableSpec, cols: list[str]) -> _Checks:
     """The checks of the file and its own table: the CHECK constraints (already
     evaluated as `t._checks`), keys repeated in the file, unique keys held by
-    other rows of the table."""
+    other rows of the table, the same for unique indexes on expressions."""
     table = sql.Identifier("raw", spec.name)
     own = _Checks(problems=[sql.SQL("t._checks")])
     keys = [spec.primary_key, *spec.unique_keys]
@@ -178,4 +181,80 @@ def _key_checks(spec: TableSpec, cols: list[str]) -> _Checks:
                     m=sql.Literal(f"{label} already used by another {spec.name} row"),
                 )
             )
+    for i, index in enumerate(spec.unique_indexes):
+        if set(index.columns) <= set(cols) and spec.primary_key:
+            _unique_index_checks(own, spec, index, f"x{i}")
     return own
+
+
+def _unique_index_checks(
+    own: _Checks, spec: TableSpec, index: UniqueIndex, prefix: str
+) -> None:
+    """A unique index on expressions (such as lower(email)): its values repeated
+    in the file, or held by another row of the table. The values of each row
+    are computed once, as `t.<prefix>_<n>` (null where a partial index does not
+    cover the row, so it matches nothing)."""
+    names = [f"{prefix}_{n}" for n in range(len(index.expressions))]
+    covered = sql.SQL(index.where or "true")
+    for name, expression in zip(names, index.expressions, strict=True):
+        own.columns.append(
+            sql.SQL("case when {w} then {e} end as {n}").format(
+                w=covered, e=sql.SQL(expression), n=sql.Identifier(name)
+            )
+        )
+    values = sql.SQL(", ").join(
+        sql.SQL("{} as {}").format(sql.SQL(e), sql.Identifier(n))
+        for e, n in zip(index.expressions, names, strict=True)
+    )
+    label = ", ".join(_readable(e) for e in index.expressions)
+    repeated, holder = sql.Identifier(f"{prefix}_d"), sql.Identifier(f"{prefix}_u")
+    # values seen more than once in the file: the first occurrence wins
+    own.joins.append(
+        sql.SQL(
+            "left join (select {values}, min(_line) as first_line from typed "
+            "where problem is null and {w} group by {keys} having count(*) > 1) "
+            "{a} on {on}"
+        ).format(
+            values=values,
+            w=covered,
+            keys=sql.SQL(", ").join(sql.Literal(n + 1) for n in range(len(names))),
+            a=repeated,
+            on=_same_values(repeated, names, names),
+        )
+    )
+    own.problems.append(
+        sql.SQL(
+            "case when t._line <> {a}.first_line then {m} || {a}.first_line::text "
+            "|| ')' end"
+        ).format(
+            a=repeated,
+            m=sql.Literal(
+                f"violates {index.name}: duplicate {label} in file (first on line "
+            ),
+        )
+    )
+    # values held by another row of the table (another key)
+    own.joins.append(
+        sql.SQL(
+            "left join (select {pk}, {values} from {table} where {w}) {a} on {on}"
+        ).format(
+            pk=_quoted_list(spec.primary_key),
+            values=values,
+            table=sql.Identifier("raw", spec.name),
+            w=covered,
+            a=holder,
+            on=_same_values(holder, names, names),
+        )
+    )
+    own.problems.append(
+        sql.SQL("case when {other} then {m} end").format(
+            other=sql.SQL(" or ").join(
+                sql.SQL("{a}.{c} <> t.{c}").format(a=holder, c=sql.Identifier(c))
+                for c in spec.primary_key
+            ),
+            m=sql.Literal(
+                f"violates {index.name}: {label} already used by another "
+                f"{spec.name} row"
+            ),
+        )
+    )

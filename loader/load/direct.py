@@ -4,13 +4,12 @@ whenever the whole file is valid (as fast as `psql \\copy`)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import psycopg
 from psycopg import sql
 
 from loader.load.catalog import ForeignKey, TableSpec
-from loader.load.files import COPY_CHUNK_BYTES, SourceFile
+from loader.load.files import COPY_CHUNK_BYTES, SourceFile, open_records
 from loader.load.raw_table import (
     _drop_secondary_indexes,
     _is_empty,
@@ -19,10 +18,11 @@ from loader.load.raw_table import (
 
 
 def _stream(
-    path: Path, start: int, on_bytes: Callable[[int], None] | None
+    source: SourceFile, on_bytes: Callable[[int], None] | None
 ) -> Iterator[bytes]:
-    with path.open("rb") as f:
-        f.seek(start)
+    """The file's records in chunks; fails at the end if they are not the
+    bytes the batch records (see open_records)."""
+    with open_records(source) as f:
         while chunk := f.read(COPY_CHUNK_BYTES):
             if on_bytes:
                 on_bytes(len(chunk))
@@ -58,7 +58,7 @@ def _copy_direct(
     has_quotes = False
     last = b"\n"
     with cur.copy(statement) as copy:
-        for chunk in _stream(source.path, source.header_bytes, on_bytes):
+        for chunk in _stream(source, on_bytes):
             newlines += chunk.count(b"\n")
             has_quotes = has_quotes or b'"' in chunk
             last = chunk[-1:]

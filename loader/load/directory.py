@@ -1,5 +1,7 @@
 """Loading a directory: every file in its own transaction (direct COPY, else the
-sifted path), tables on two connections at once, and the summary of the results."""
+sifted path), tables on two connections at once, and the summary of the results.
+A replace is one transaction on one connection: the raw tables emptied and every
+file loaded, or nothing changed."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from loader.load.batches import (
     _check_encoding,
     _close_batch,
     _open_batch,
+    _parents_missed,
 )
 from loader.load.catalog import TABLES, TableSpec, read_table_spec
 from loader.load.direct import _copy_direct, _DirectCopyFailed
@@ -29,8 +32,8 @@ from loader.load.files import (
     SourceFile,
     _check_required_tables,
     discover,
-    file_checksum,
     read_header,
+    take_checksum,
 )
 from loader.load.sift import _sift
 
@@ -43,11 +46,11 @@ def _load_file(
     conn: psycopg.Connection,
     spec: TableSpec,
     source: SourceFile,
-    checksum: str,
     on_bytes: Callable[[int], None] | None,
     wait_for_parents: Callable[[], None],
 ) -> FileResult:
-    """Load one file in one transaction: direct COPY, else the sifted path."""
+    """Load one file in one transaction (a savepoint when the connection is in
+    one already): direct COPY, else the sifted path."""
     started = time.perf_counter()
     result = FileResult(file=source.path.name, table=spec.name, method="direct")
     sent = 0
@@ -60,7 +63,7 @@ def _load_file(
 
     try:
         with conn.transaction(), conn.cursor() as cur:
-            result.batch_id = _open_batch(cur, spec, source, checksum)
+            result.batch_id = _open_batch(cur, spec, source)
             result.rows_read = result.rows_loaded = _copy_direct(
                 cur, spec, source, count_bytes, wait_for_parents
             )
@@ -72,7 +75,7 @@ def _load_file(
             on_bytes(-sent)  # the progress bar starts the file again
         result.method = "sifted"
         with conn.transaction(), conn.cursor() as cur:
-            result.batch_id = _open_batch(cur, spec, source, checksum)
+            result.batch_id = _open_batch(cur, spec, source)
             read, loaded, rejected = _sift(
                 cur, spec, source, result.batch_id, on_bytes, wait_for_parents
             )
@@ -100,21 +103,28 @@ def load_directory(
     """Load every CSV of `data_dir` into raw; return one result per file.
 
     All headers are checked before anything is written. Files already loaded
-    (same table and checksum) are skipped unless `force`. `replace` empties the raw
-    tables first (the only way the loader removes data).
+    (same table and checksum) are skipped unless `force`, or unless rows of
+    their latest load were rejected for a missing parent and this load brings
+    new rows to that parent's table.
 
     Tables load on two connections at once: a table's files go in order, and a
     child table streams its rows while its parent is still loading, then waits
     for the parent's commit before it checks its foreign keys.
+
+    `replace` empties the raw tables and loads every file (the only way the
+    loader removes data) in one transaction, so the old rows stay until the new
+    ones commit.
     """
     data_dir = Path(data_dir)
     paths = discover(data_dir)
     specs, sources = _prepare(env, paths, replace)
-    if replace:
-        force = True
     by_table = {t: [s for s in sources if s.table == t] for t in TABLES}
     by_table = {t: files for t, files in by_table.items() if files}
-    loads = _TableLoads(env, specs, by_table, force, on_file, on_bytes, on_done)
+    loads = _TableLoads(
+        env, specs, by_table, force or replace, on_file, on_bytes, on_done
+    )
+    if replace:
+        return loads.replace_all()
     with ThreadPoolExecutor(max_workers=LOAD_WORKERS) as pool:
         futures = {t: pool.submit(loads.load_table, t) for t in _start_order(by_table)}
         wait(futures.values())
@@ -126,21 +136,40 @@ def _prepare(
     env: dict[str, str], paths: list[Path], replace: bool
 ) -> tuple[dict[str, TableSpec], list[SourceFile]]:
     """Before anything is written: the schema applied, the table specs read,
-    every header and the required tables checked; with `replace`, the raw
-    tables emptied."""
+    every header and the required tables checked; with `replace`, the right to
+    empty the raw tables."""
     with connect(env, autocommit=True) as conn:
         apply_schema(conn)
         specs = {t: read_table_spec(conn, t) for t in TABLES}
         sources = [read_header(p, specs[p.stem.split("__", 1)[0]]) for p in paths]
         _check_required_tables(conn, sources, replace)
         if replace:
-            with conn.transaction():
-                conn.execute(
-                    sql.SQL("truncate {}").format(
-                        sql.SQL(", ").join(sql.Identifier("raw", t) for t in TABLES)
-                    )
-                )
+            for table in TABLES:
+                may = conn.execute(
+                    "select has_table_privilege(%s, 'TRUNCATE')", [f"raw.{table}"]
+                ).fetchone()[0]
+                if not may:
+                    raise _may_not_empty(conn)
     return specs, sources
+
+
+def _may_not_empty(conn: psycopg.Connection) -> EcomError:
+    return EcomError(
+        f"--replace: role {conn.info.user} may not empty the raw tables; nothing "
+        "was changed. Run the load with --replace as the database owner"
+    )
+
+
+def _empty_raw_tables(conn: psycopg.Connection) -> None:
+    try:
+        with conn.transaction():
+            conn.execute(
+                sql.SQL("truncate {}").format(
+                    sql.SQL(", ").join(sql.Identifier("raw", t) for t in TABLES)
+                )
+            )
+    except psycopg.errors.InsufficientPrivilege:
+        raise _may_not_empty(conn) from None
 
 
 @dataclass
@@ -157,9 +186,32 @@ class _TableLoads:
     on_done: Callable[[FileResult], None] | None
     finished: dict[str, threading.Event] = field(init=False)
     failed: dict[str, BaseException] = field(default_factory=dict)
+    rows_loaded: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
         self.finished = {t: threading.Event() for t in self.by_table}
+        self.rows_loaded = dict.fromkeys(self.by_table, 0)
+
+    def replace_all(self) -> list[FileResult]:
+        """Empty the raw tables and load every file, tables parents first, in
+        one transaction on one connection: a failing file or a killed process
+        leaves the raw tables as they were. Each file is still tried direct,
+        then sifted, in savepoints of that transaction."""
+        results = []
+        try:
+            with connect(self.env, autocommit=True) as conn, conn.transaction():
+                _empty_raw_tables(conn)
+                for table, sources in self.by_table.items():
+                    for source in sources:
+                        result = self._load_or_skip(
+                            conn, self.specs[table], source, lambda: None
+                        )
+                        results.append(result)
+                        if self.on_done:
+                            self.on_done(result)
+        except psycopg.OperationalError as error:
+            raise EcomError(f"lost the connection to PostgreSQL: {error}") from None
+        return results
 
     def load_table(self, table: str) -> list[FileResult]:
         """Load a table's files in order; record when it finishes or fails."""
@@ -173,6 +225,7 @@ class _TableLoads:
                         table_conn, spec, source, wait_for_parents
                     )
                     results.append(result)
+                    self.rows_loaded[table] += result.rows_loaded
                     if self.on_done:
                         self.on_done(result)
         except BaseException as exc:
@@ -206,22 +259,43 @@ class _TableLoads:
         source: SourceFile,
         wait_for_parents: Callable[[], None],
     ) -> FileResult:
-        """Load one file, or skip it when it was loaded before (unless `force`)."""
+        """Load one file, or skip it when it was loaded before (unless `force`,
+        or a parent it missed has arrived)."""
         name = source.path.name
-        checksum = file_checksum(source.path)
+        take_checksum(source)
         if self.on_file:
-            self.on_file(name, source.path.stat().st_size)
-        if not self.force and _already_loaded(conn, spec.name, checksum):
+            self.on_file(name, source.size)
+        if (
+            not self.force
+            and _already_loaded(conn, spec.name, source.checksum)
+            and not self._missed_parents_arrived(conn, spec, source, wait_for_parents)
+        ):
             return FileResult(name, spec.name, "skipped")
         on_bytes = self.on_bytes
         return _load_file(
             conn,
             spec,
             source,
-            checksum,
             (lambda n: on_bytes(name, n)) if on_bytes else None,
             wait_for_parents,
         )
+
+    def _missed_parents_arrived(
+        self,
+        conn: psycopg.Connection,
+        spec: TableSpec,
+        source: SourceFile,
+        wait_for_parents: Callable[[], None],
+    ) -> bool:
+        """Did the latest load of this file reject rows for a missing parent, and
+        does this load bring new rows to that parent's table? Then the file is
+        loaded again (its other rows are upserted unchanged). Waits for the
+        parent tables of this load to finish before it answers."""
+        missed = _parents_missed(conn, spec, source.checksum) & set(self.by_table)
+        if not missed:
+            return False
+        wait_for_parents()
+        return any(self.rows_loaded[t] > 0 for t in missed)
 
     def raise_first_failure(self) -> None:
         """Raise the error of the first table that failed in load order: the

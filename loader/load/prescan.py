@@ -10,7 +10,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from loader.load.files import COPY_CHUNK_BYTES, SourceFile
+from loader.load.files import COPY_CHUNK_BYTES, SourceFile, open_records
 
 # A record's line number and bytes -> its landing row, or None to leave it out.
 _RowMaker = Callable[[int, bytes], bytes | None]
@@ -57,8 +57,7 @@ def _landing_rows(
         return _landing_row(first, record, n, wanted=wanted, sent=sent)
 
     at = _Position()
-    with source.path.open("rb") as f:
-        f.seek(source.header_bytes)
+    with open_records(source) as f:
         while lines := f.readlines(COPY_CHUNK_BYTES):
             block = b"".join(lines)
             if on_bytes:
@@ -101,8 +100,8 @@ def _landing_row(
         sent.append(first)
     problem = _shape_problem(record, n_columns)
     if problem is None:
-        row = b"%d,,,%s" % (first, record)
-        return row if row.endswith(b"\n") else row + b"\n"
+        # every row ends in LF: COPY takes the line ending of its first row
+        return b"%d,,,%s\n" % (first, _body(record))
     shown = record.rstrip(b"\r\n").decode("utf-8", "backslashreplace")
     shown = shown.replace("\x00", "\\x00")
     return b"%d,%s,%s%s\n" % (
@@ -145,6 +144,15 @@ def _block_rows(
         }
     if not lines[-1].endswith(b"\n"):
         bad.add(len(lines) - 1)
+    if b"\r" in block:
+        # CRLF becomes LF (COPY wants one line ending); a CR elsewhere is a
+        # line ending to COPY: landing_row sets such a record aside
+        for j, line in enumerate(lines):
+            body = _body(line)
+            if b"\r" in body:
+                bad.add(j)
+            elif len(body) < len(line) - 1:
+                rows[j] = b"%d,,,%s\n" % (first + j, body)
     if sent is not None:  # the bad ones are added by landing_row
         sent.extend(
             range(first, stop)
@@ -194,20 +202,29 @@ def _is_utf8(block: bytes) -> bool:
     return True
 
 
+def _body(record: bytes) -> bytes:
+    """A record without its line ending (LF or CRLF)."""
+    if record.endswith(b"\r\n"):
+        return record[:-2]
+    return record.removesuffix(b"\n")
+
+
 def _shape_problem(record: bytes, n_columns: int) -> str | None:
     """Why a record can't even be split into fields, or None."""
     if b"\x00" in record:
         return "record contains a NUL byte"
     try:
-        text = record.decode("utf-8")
+        text = _body(record).decode("utf-8")
     except UnicodeDecodeError as exc:
         return f"invalid UTF-8 (byte 0x{record[exc.start]:02x} at position {exc.start})"
     if b'"' in record:
         try:
-            fields = next(csv.reader([text.rstrip("\r\n")], strict=True))
+            fields = next(csv.reader([text], strict=True))
         except (csv.Error, StopIteration):
-            return "malformed quoting"
+            return "malformed quoting (or a carriage return outside quotes)"
         count = len(fields)
+    elif "\r" in text:
+        return "carriage return outside quotes (quote the field)"
     else:
         count = record.count(b",") + 1
     if count != n_columns:

@@ -68,7 +68,7 @@ def _sift(
         _find_parent_problems(cur, parents)
         if early:
             _delete_inserted(cur, spec, valid)
-        cur.execute("insert into row_problems select * from parent_problems")
+        _merge_parent_problems(cur)
     if typed_copy:
         # the original text of the records rejected without it: read again
         row_lines = [r[0] for r in cur.execute("select _line from row_problems")]
@@ -123,6 +123,7 @@ def _find_own_problems(
                 from (
                     select typed.*,
                         nullif(concat_ws('; ', {constraint_checks}), '') as _checks
+                        {key_values}
                     from typed
                     where problem is null
                 ) t
@@ -133,6 +134,7 @@ def _find_own_problems(
         ).format(
             checks=sql.SQL(", ").join(own.problems),
             constraint_checks=sql.SQL(", ").join(constraint_checks),
+            key_values=sql.SQL("").join(sql.SQL(", {}").format(c) for c in own.columns),
             joins=sql.SQL(" ").join(own.joins),
         )
     )
@@ -156,6 +158,24 @@ def _find_parent_problems(cur: psycopg.Cursor, parents: _Checks) -> None:
             checks=sql.SQL(", ").join(parents.problems),
             joins=sql.SQL(" ").join(parents.joins),
         )
+    )
+
+
+def _merge_parent_problems(cur: psycopg.Cursor) -> None:
+    """`parent_problems` into `row_problems`: one row per line, with every reason
+    (a row may break a CHECK and miss its parent; it is one rejected row)."""
+    cur.execute(
+        """
+        update row_problems r set problem = r.problem || '; ' || p.problem
+        from parent_problems p where p._line = r._line
+        """
+    )
+    cur.execute(
+        """
+        insert into row_problems
+        select p._line, p.problem from parent_problems p
+        where not exists (select 1 from row_problems r where r._line = p._line)
+        """
     )
 
 
