@@ -2,19 +2,18 @@
 admin (+ audit trail and accounts).
 
 Passwords are hashed with argon2 (argon2-cffi); only the hash is stored, in
-`app.users`. Used by `ecom users ...`, `ecom demo` and the app's sign-in.
+`app.users`. Used by `ecom users ...`, `ecom demo` and the app's accounts page;
+signing in and its sessions are `core.sign_in`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
 
 import psycopg
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from psycopg import sql
 
 from core.errors import EcomError
@@ -22,8 +21,7 @@ from core.errors import EcomError
 ROLES = ("viewer", "editor", "admin")
 USERNAME_PATTERN = re.compile(r"^[a-z0-9_.-]{2,60}$")
 MIN_PASSWORD_LENGTH = 8
-SESSION_HOURS = 12
-_hasher = PasswordHasher()
+hasher = PasswordHasher()
 
 
 @dataclass(frozen=True)
@@ -83,7 +81,7 @@ def add_user(
     check_username(username)
     check_role(role)
     check_password(password)
-    digest = _hasher.hash(password)
+    digest = hasher.hash(password)
     with conn.transaction():
         if replace:
             row = conn.execute(
@@ -109,6 +107,9 @@ def add_user(
             ).fetchone()
             if row is None:
                 raise EcomError(f"username: {username!r} exists already")
+        if replace:
+            # a reset password must not leave the old sign-ins open
+            end_all_sessions(conn, username)
     return User(*row)
 
 
@@ -120,8 +121,11 @@ def list_users(conn: psycopg.Connection) -> list[User]:
 
 
 def set_active(conn: psycopg.Connection, username: str, active: bool) -> User:
-    """Disable (or re-enable) an account; its sessions end at their next page."""
-    return _update(conn, username, "is_active", active)
+    """Disable (or re-enable) an account; disabling ends all its sessions."""
+    user = _update(conn, username, "is_active", active)
+    if not active:
+        end_all_sessions(conn, username)
+    return user
 
 
 def set_role(conn: psycopg.Connection, username: str, role: str) -> User:
@@ -153,30 +157,6 @@ def has_users(conn: psycopg.Connection) -> bool:
     return bool(conn.execute("select exists (select 1 from app.users)").fetchone()[0])
 
 
-def authenticate(conn: psycopg.Connection, username: str, password: str) -> User:
-    """The account when the password matches; EcomError otherwise.
-
-    The message is the same for an unknown name and a wrong password, and a
-    hash is verified either way, so neither answer nor timing tells them apart.
-    """
-    row = conn.execute(
-        "select username, role, is_active, password_hash from app.users "
-        "where username = %s",
-        [(username or "").strip().lower()],
-    ).fetchone()
-    digest = row[3] if row else _DUMMY_HASH
-    try:
-        _hasher.verify(digest, password or "")
-        matched = row is not None
-    except (VerificationError, InvalidHashError):
-        matched = False
-    if not matched:
-        raise EcomError("unknown username or wrong password")
-    if not row[2]:
-        raise EcomError("this account is disabled; ask an admin")
-    return User(row[0], row[1], row[2])
-
-
 def current(conn: psycopg.Connection, username: str) -> User | None:
     """The account as it is now (role changes and disabling take effect)."""
     row = conn.execute(
@@ -186,42 +166,7 @@ def current(conn: psycopg.Connection, username: str) -> User | None:
     return User(*row) if row else None
 
 
-def _token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def start_session(conn: psycopg.Connection, username: str) -> str:
-    """A new sign-in token for a browser cookie (valid SESSION_HOURS)."""
-    token = secrets.token_urlsafe(32)
+def end_all_sessions(conn: psycopg.Connection, username: str) -> None:
+    """End every sign-in session of an account (password reset, disabling)."""
     with conn.transaction():
-        conn.execute("delete from app.sessions where expires_at < now()")
-        conn.execute(
-            "insert into app.sessions (token_sha256, username, expires_at)"
-            " values (%s, %s, now() + make_interval(hours => %s))",
-            [_token_digest(token), username, SESSION_HOURS],
-        )
-    return token
-
-
-def session_user(conn: psycopg.Connection, token: str) -> User | None:
-    """The active account a valid, unexpired token belongs to."""
-    row = conn.execute(
-        """
-        select u.username, u.role, u.is_active
-        from app.sessions as s
-        inner join app.users as u on s.username = u.username
-        where s.token_sha256 = %s and s.expires_at > now() and u.is_active
-        """,
-        [_token_digest(token)],
-    ).fetchone()
-    return User(*row) if row else None
-
-
-def end_session(conn: psycopg.Connection, token: str) -> None:
-    with conn.transaction():
-        conn.execute(
-            "delete from app.sessions where token_sha256 = %s", [_token_digest(token)]
-        )
-
-
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+        conn.execute("delete from app.sessions where username = %s", [username])

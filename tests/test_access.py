@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from conftest import point_app_at
 
-from core import accounts, db
+from core import accounts, db, sign_in
 from core.errors import EcomError
 from core.schema import apply_schema
 from loader.load import TABLES as RAW_TABLES
@@ -78,7 +78,7 @@ def test_passwords_are_hashed_and_checked(schema_db):
             "select password_hash from app.users where username = 'erin'"
         ).fetchone()[0]
         assert stored.startswith("$argon2id$") and "correct horse" not in stored
-        user = accounts.authenticate(conn, "Erin ", "correct horse")
+        user = sign_in.authenticate(conn, "Erin ", "correct horse")
         assert (user.username, user.role, user.can_edit, user.is_admin) == (
             "erin",
             "editor",
@@ -87,10 +87,10 @@ def test_passwords_are_hashed_and_checked(schema_db):
         )
         for name, password in (("erin", "wrong password"), ("nobody", "x" * 10)):
             with pytest.raises(EcomError, match="unknown username or wrong password"):
-                accounts.authenticate(conn, name, password)
+                sign_in.authenticate(conn, name, password)
         accounts.set_active(conn, "erin", False)
         with pytest.raises(EcomError, match="disabled"):
-            accounts.authenticate(conn, "erin", "correct horse")
+            sign_in.authenticate(conn, "erin", "correct horse")
 
 
 @pytest.mark.parametrize(
@@ -115,7 +115,7 @@ def test_users_cli_add_list_disable(schema_db):
     assert added.returncode == 0, added.stderr
     password = added.stdout.split("password: ")[1].split()[0]
     with db.connect(schema_db) as conn:
-        assert accounts.authenticate(conn, "carol", password).role == "admin"
+        assert sign_in.authenticate(conn, "carol", password).role == "admin"
 
     typed = ecom(
         schema_db, "users", "add", "dave", "--password-stdin", stdin="s3cret-pass\n"
@@ -133,7 +133,7 @@ def test_users_cli_add_list_disable(schema_db):
 
     assert ecom(schema_db, "users", "disable", "dave").returncode == 0
     with db.connect(schema_db) as conn, pytest.raises(EcomError, match="disabled"):
-        accounts.authenticate(conn, "dave", "s3cret-pass")
+        sign_in.authenticate(conn, "dave", "s3cret-pass")
     missing = ecom(schema_db, "users", "disable", "nobody")
     assert missing.returncode == 1
     assert missing.stderr.strip() == "error: username: no account named 'nobody'"
@@ -147,7 +147,7 @@ def test_demo_admin_password_is_printed_once(schema_db, capsys):
     assert "username admin, password" in first
     password = first.split("password ")[1].split()[0]
     with db.connect(schema_db) as conn:
-        assert accounts.authenticate(conn, "admin", password).is_admin
+        assert sign_in.authenticate(conn, "admin", password).is_admin
     cli._demo_admin(schema_db)
     second = capsys.readouterr().out
     assert password not in second and "--reset" in second
@@ -342,16 +342,16 @@ def test_sign_in_page_says_how_to_create_the_first_account(schema_db, monkeypatc
 def test_session_tokens(schema_db):
     with db.connect(schema_db) as conn:
         accounts.add_user(conn, "tina", "tina-password", "editor")
-        token = accounts.start_session(conn, "tina")
+        token = sign_in.start_session(conn, "tina")
         stored = conn.execute("select token_sha256 from app.sessions").fetchone()[0]
         assert token not in stored and len(stored) == 64
-        assert accounts.session_user(conn, token) == accounts.User("tina", "editor")
-        assert accounts.session_user(conn, token + "x") is None
+        assert sign_in.session_user(conn, token) == accounts.User("tina", "editor")
+        assert sign_in.session_user(conn, token + "x") is None
         accounts.set_active(conn, "tina", False)
-        assert accounts.session_user(conn, token) is None
+        assert sign_in.session_user(conn, token) is None
         accounts.set_active(conn, "tina", True)
-        accounts.end_session(conn, token)
-        assert accounts.session_user(conn, token) is None
+        sign_in.end_session(conn, token)
+        assert sign_in.session_user(conn, token) is None
 
 
 def test_admin_manages_accounts_in_the_app(schema_db, monkeypatch):
@@ -371,7 +371,7 @@ def test_admin_manages_accounts_in_the_app(schema_db, monkeypatch):
     shown = [c.value for c in at.code]
     assert len(shown) == 1
     with db.connect(schema_db) as conn:
-        assert accounts.authenticate(conn, "new.editor", shown[0]).role == "editor"
+        assert sign_in.authenticate(conn, "new.editor", shown[0]).role == "editor"
 
 
 def test_loader_and_dbt_do_their_jobs_as_their_own_roles(fresh_db, tmp_path):

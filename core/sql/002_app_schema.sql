@@ -26,6 +26,24 @@ create table if not exists app.sessions (
     expires_at timestamptz not null
 );
 
+-- The client a session was issued to (address and browser): a token presented
+-- by another client is refused (core.sign_in).
+alter table app.sessions add column if not exists client varchar(200) not null
+default '';
+
+-- Every sign-in attempt, for throttling and for admins to see (core.sign_in).
+create table if not exists app.sign_in_attempts (
+    attempt_id bigint generated always as identity primary key,
+    username varchar(60) not null,
+    client varchar(200) not null,
+    succeeded boolean not null,
+    attempted_at timestamptz not null default now()
+);
+create index if not exists sign_in_attempts_username_idx
+on app.sign_in_attempts (username, attempted_at);
+create index if not exists sign_in_attempts_client_idx
+on app.sign_in_attempts (client, attempted_at);
+
 -- Every insert, update and delete on the raw tables, written by triggers.
 create table if not exists app.audit_log (
     audit_id bigint generated always as identity primary key,
@@ -232,6 +250,7 @@ begin
     grant select on app.audit_log to ecom_app;
     grant select, insert, update on app.users, app.refresh_runs to ecom_app;
     grant select, insert, delete on app.sessions to ecom_app;
+    grant select, insert on app.sign_in_attempts to ecom_app;
 
     -- dbt: read raw (sources), build its own schemas.
     grant usage on schema raw, app to ecom_dbt;
