@@ -69,15 +69,13 @@ def docs(
     ] = 8080,
 ) -> None:
     """Generate the dbt docs and serve them on localhost."""
-    from core.dbt_runner import run_dbt
+    from core.dbt_runner import run_dbt, serve_dbt
 
     env = db.connection_env()
     if run_dbt(["docs", "generate"], env).returncode != 0:
         raise EcomError("dbt docs generate failed; see the log above")
     raise typer.Exit(
-        run_dbt(
-            ["docs", "serve", "--port", str(port), "--host", "127.0.0.1"], env
-        ).returncode
+        serve_dbt(["docs", "serve", "--port", str(port), "--host", "127.0.0.1"], env)
     )
 
 

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from core import processes
 from core.db import child_env
 from core.settings import PROJECT_ROOT
 
@@ -48,6 +49,12 @@ def run_dbt(
         check=False,
         stdin=subprocess.DEVNULL,
     )
+
+
+def serve_dbt(args: list[str], env: dict[str, str]) -> int:
+    """Run a dbt server (`dbt docs serve`) in the foreground; it stops with this
+    process (core.processes)."""
+    return processes.serve(dbt_command(args), env=dbt_env(env), cwd=DBT_PROJECT_DIR)
 
 
 def dbt_env_exports(env: dict[str, str]) -> str:

@@ -21,6 +21,7 @@ import webbrowser
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core import processes
 from core.db import APP_ROLE, PASSWORD_VARIABLES, app_roles, child_env, connect
 from core.errors import EcomError
 from core.settings import PROJECT_ROOT
@@ -166,11 +167,8 @@ def run(
     """Run the app in the foreground until it exits; return its exit code."""
     port = _resolve_port(host, port)
     url = _url(host, port)
-    process = subprocess.Popen(
-        app_command(host, port), env=app_env(env, dbt_target), cwd=APP_DIR
-    )
-    if open_browser:
 
+    def open_browser_when_ready(process: subprocess.Popen) -> None:
         def _open() -> None:
             try:
                 wait_until_ready(url, process)
@@ -179,16 +177,14 @@ def run(
             webbrowser.open(url)
 
         threading.Thread(target=_open, daemon=True).start()
-    try:
-        return process.wait()
-    except KeyboardInterrupt:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        return 0
+
+    # the app stops with `ecom app` (Ctrl-C, SIGTERM, SIGHUP, even SIGKILL)
+    return processes.serve(
+        app_command(host, port),
+        env=app_env(env, dbt_target),
+        cwd=APP_DIR,
+        on_start=open_browser_when_ready if open_browser else None,
+    )
 
 
 @dataclass
@@ -204,13 +200,7 @@ class AppServer:
         if self._stopped:
             return
         self._stopped = True
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        processes.stop(self.process, timeout)
 
     def __enter__(self) -> AppServer:
         return self
@@ -242,6 +232,7 @@ def start_background(
             cwd=APP_DIR,
             stdout=output,
             stderr=subprocess.STDOUT,
+            preexec_fn=processes.dies_with_parent(),
         )
     finally:
         if log_path is not None:

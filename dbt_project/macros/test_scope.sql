@@ -94,6 +94,15 @@
     After a full build (every row is of the latest build, and a new table has no
     statistics yet) the whole table is grouped instead, in one pass. -#}
 {% macro _latest_build_is_small(relation) -%}
+    {#- a table not built yet (e.g. `dbt docs generate` before the first build)
+        has no latest build to look at -#}
+    {%- if adapter.get_relation(
+        database=relation.database,
+        schema=relation.schema,
+        identifier=relation.identifier,
+    ) is none -%}
+        {%- do return(false) -%}
+    {%- endif -%}
     {#- a table never analyzed (reltuples -1) was just created: not counted -#}
     {%- set sizes = run_query(
         "select c.reltuples, case when c.reltuples >= 0 then (select count(*) from "
