@@ -73,6 +73,21 @@ def test_field_sizes_and_constraints_match_the_catalog(env):
     assert constraints
     for name, _kind, table in constraints:
         assert name in editing.CONSTRAINTS, f"{table}.{name} has no message"
+    # and so has every unique index that is not a constraint (e.g. lower(email))
+    indexes = sql_rows(
+        env,
+        """
+        select i.indexrelid::regclass::text
+        from pg_index as i
+        where i.indisunique and not i.indisprimary
+            and i.indrelid = any(%s::regclass[])
+            and not exists (select from pg_constraint where conindid = i.indexrelid)
+        """,
+        [[f"raw.{t}" for t in TABLES]],
+    )
+    assert indexes
+    for (name,) in indexes:
+        assert name.split(".")[-1] in editing.CONSTRAINTS, f"{name} has no message"
 
 
 # --------------------------------------------------------------------- CRUD

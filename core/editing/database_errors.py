@@ -89,6 +89,44 @@ CONSTRAINTS: dict[str, tuple[str, str]] = {
         "discount_amount",
         "must be between 0 and the line amount (quantity × unit price)",
     ),
+    "birth_date_in_range": ("birth_date", "must be between 1900 and 2099"),
+    # unique indexes that compare values the way staging does (case, spaces)
+    "customers_email_lower_key": (
+        "email",
+        "already used by another customer (in other letter case)",
+    ),
+    "products_sku_trim_key": ("sku", "already used by another product"),
+    "promotions_promo_code_trim_key": (
+        "promo_code",
+        "already used by another promotion",
+    ),
+    "regions_region_name_trim_key": ("region_name", "already used by another region"),
+}
+# Named per column: `<column>_is_a_number` (no NaN) and `<column>_in_range`
+# (moments between 1970 and 2100), on the raw tables' numbers and timestamps.
+CONSTRAINTS |= {
+    f"{column}_is_a_number": (column, "must be a number")
+    for column in (
+        "unit_cost",
+        "list_price",
+        "discount_pct",
+        "shipping_amount",
+        "tax_amount",
+        "unit_price",
+        "discount_amount",
+    )
+}
+CONSTRAINTS |= {
+    f"{column}_in_range": (column, "must be between 1970 and 2099")
+    for column in (
+        "updated_at",
+        "signup_at",
+        "created_at",
+        "starts_at",
+        "ends_at",
+        "ordered_at",
+        "deleted_at",
+    )
 }
 
 
