@@ -321,6 +321,15 @@ def conninfo(read_only: bool = True, application_name: str = "ecom-dashboard") -
     return make_conninfo(base, **parts)
 
 
+def connect_app(application_name: str) -> psycopg.Connection:
+    """A read-write autocommit connection of the app's process (sign-in,
+    accounts); psycopg.OperationalError when the server cannot be reached."""
+    return psycopg.connect(
+        conninfo(read_only=False, application_name=application_name),
+        autocommit=True,
+    )
+
+
 def describe_database(dsn: str | None = None) -> str:
     """host:port/dbname, for messages (never the password)."""
     try:

@@ -18,6 +18,9 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LIBPQ_VARS = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE")
 EMBEDDED_DATABASE = "ecom"
+# Where dbt writes its artifacts (run_results.json), read by the app
+DBT_TARGET_VARIABLE = "ECOM_DBT_TARGET"
+DEFAULT_DBT_TARGET = PROJECT_ROOT / "dbt_project" / "target"
 
 
 @dataclass(frozen=True)

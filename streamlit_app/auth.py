@@ -19,7 +19,7 @@ import streamlit as st
 
 from core import accounts, sign_in
 from core.accounts import User
-from core.db import conninfo
+from core.db import connect_app
 from core.errors import WarehouseError
 from streamlit_app import warehouse
 
@@ -31,10 +31,7 @@ RANK = {"viewer": 0, "editor": 1, "admin": 2}
 
 
 def _connect() -> psycopg.Connection:
-    return psycopg.connect(
-        conninfo(read_only=False, application_name="ecom-sign-in"),
-        autocommit=True,
-    )
+    return connect_app("ecom-sign-in")
 
 
 def current_user() -> User | None:

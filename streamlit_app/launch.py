@@ -24,13 +24,11 @@ from pathlib import Path
 from core import processes
 from core.db import APP_ROLE, PASSWORD_VARIABLES, app_roles, child_env, connect
 from core.errors import EcomError
-from core.settings import PROJECT_ROOT
+from core.settings import DBT_TARGET_VARIABLE, DEFAULT_DBT_TARGET, PROJECT_ROOT
 
 APP_DIR = Path(__file__).resolve().parent
 APP_SCRIPT = APP_DIR / "app.py"
 DEFAULT_PORT = 8501
-DEFAULT_DBT_TARGET = PROJECT_ROOT / "dbt_project" / "target"
-DBT_TARGET_VARIABLE = "ECOM_DBT_TARGET"
 
 
 def port_is_free(host: str, port: int) -> bool:

@@ -31,11 +31,10 @@ from core.errors import (
     WarehouseUnavailable,
     one_line,
 )
+from core.settings import DBT_TARGET_VARIABLE, DEFAULT_DBT_TARGET
 
 CACHE_TTL_SECONDS = 600
 STATUS_TTL_SECONDS = 15
-DBT_TARGET_VARIABLE = "ECOM_DBT_TARGET"
-DEFAULT_DBT_TARGET = Path(__file__).resolve().parent.parent / "dbt_project" / "target"
 
 # The marts every page needs; a page that needs more names them in its queries.
 CORE_MARTS = (

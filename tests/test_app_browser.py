@@ -152,11 +152,16 @@ def browser_page(app, built_warehouse):
         browser.close()
 
 
-def sign_in(page, url: str, username: str, password: str) -> None:
+def fill_sign_in(page, url: str, username: str, password: str) -> None:
+    """Open the app and send the sign-in form."""
     page.goto(url)
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+def sign_in(page, url: str, username: str, password: str) -> None:
+    fill_sign_in(page, url, username, password)
     page.get_by_text(f"Signed in as {username}").wait_for()
 
 

@@ -7,7 +7,7 @@ import psycopg
 import streamlit as st
 
 from core import accounts
-from core.db import conninfo
+from core.db import connect_app
 from core.errors import EcomError, one_line
 from streamlit_app import auth, ui
 
@@ -20,10 +20,7 @@ st.caption(
 
 
 def _connect() -> psycopg.Connection:
-    return psycopg.connect(
-        conninfo(read_only=False, application_name="ecom-accounts"),
-        autocommit=True,
-    )
+    return connect_app("ecom-accounts")
 
 
 def _run(action, *args):

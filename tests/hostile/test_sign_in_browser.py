@@ -6,16 +6,13 @@ SameSite=Strict (and not Secure over plain HTTP)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from test_app_browser import CHROMIUM, CHROMIUM_ARGS, fill_sign_in
 
 from core import accounts, db, sign_in
 from core.schema import apply_schema
 from streamlit_app import launch
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 
 pytestmark = [
     pytest.mark.browser,
@@ -48,23 +45,18 @@ def browser(server):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
         yield chromium
         chromium.close()
-
-
-def _sign_in(page, url: str, username: str, password: str) -> None:
-    page.goto(url)
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def _signed_in(page, username: str) -> None:
     page.get_by_text(f"Signed in as {username}").wait_for()
 
 
-def _shows_sign_in(page) -> None:
+def _showsfill_sign_in(page) -> None:
     page.get_by_role("heading", name="Sign in").wait_for()
 
 
@@ -77,7 +69,7 @@ def test_sign_out_in_one_tab_ends_the_other_tabs(server, browser):
     context = browser.new_context()
     first = context.new_page()
     first.set_default_timeout(60_000)
-    _sign_in(first, server.url, "sam", "right-password")
+    fill_sign_in(first, server.url, "sam", "right-password")
     _signed_in(first, "sam")
     cookie = next(c for c in context.cookies() if c["name"] == "ecom_session")
     assert cookie["sameSite"] == "Strict" and not cookie["secure"]
@@ -88,23 +80,23 @@ def test_sign_out_in_one_tab_ends_the_other_tabs(server, browser):
     _signed_in(second, "sam")  # the cookie signs the new tab in
 
     first.get_by_role("button", name="Sign out").click()
-    _shows_sign_in(first)
+    _showsfill_sign_in(first)
     _go_to(second, "Sales")
-    _shows_sign_in(second)
+    _showsfill_sign_in(second)
     context.close()
 
 
 def test_a_password_reset_ends_an_open_session(server, browser, app_env):
     page = browser.new_page()
     page.set_default_timeout(60_000)
-    _sign_in(page, server.url, "lee", "lees-password")
+    fill_sign_in(page, server.url, "lee", "lees-password")
     _signed_in(page, "lee")
     with db.connect(app_env) as conn:
         accounts.add_user(conn, "lee", "a-new-password", "viewer", replace=True)
     _go_to(page, "Sales")
-    _shows_sign_in(page)
+    _showsfill_sign_in(page)
     page.reload()
-    _shows_sign_in(page)  # the cookie's token no longer signs in either
+    _showsfill_sign_in(page)  # the cookie's token no longer signs in either
     page.close()
 
 
@@ -112,8 +104,8 @@ def test_repeated_wrong_passwords_lock_the_account(server, browser):
     page = browser.new_page()
     page.set_default_timeout(60_000)
     for _ in range(sign_in.MAX_ACCOUNT_FAILURES):
-        _sign_in(page, server.url, "sam", "wrong-password")
+        fill_sign_in(page, server.url, "sam", "wrong-password")
         page.get_by_text("unknown username or wrong password").wait_for()
-    _sign_in(page, server.url, "sam", "right-password")
+    fill_sign_in(page, server.url, "sam", "right-password")
     page.get_by_text("too many failed sign-ins; try again in").wait_for()
     page.close()
