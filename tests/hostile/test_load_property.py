@@ -248,7 +248,7 @@ def test_any_rows_the_loader_accepts_build(pg_env, shop, specs, tmp_path_factory
     files = st.fixed_dictionaries({t: hostile_file(specs[t], keys) for t in TABLES})
 
     @settings(
-        max_examples=4,
+        max_examples=3,
         deadline=None,
         phases=[Phase.explicit, Phase.reuse, Phase.generate],  # a build per step
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
