@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.report import write_section  # noqa: E402
-from core import db  # noqa: E402
+from core import accounts, db  # noqa: E402
 from core.dbt_runner import run_dbt  # noqa: E402
 from loader import generate as gen  # noqa: E402
 from loader.load import load_directory  # noqa: E402
@@ -274,11 +274,19 @@ def settle(env: dict[str, str]) -> None:
         conn.execute("vacuum analyze")
 
 
+BENCH_USER = accounts.User("bench_viewer", "viewer")
+
+
 def use_database(env: dict[str, str], target: Path) -> None:
-    """Point this process (and so the app under AppTest) at the database."""
+    """Point this process (and so the app under AppTest) at the database, with
+    a viewer account for the pages to be signed in as."""
     os.environ.pop("DATABASE_URL", None)
     os.environ.update(env)
     os.environ[warehouse.DBT_TARGET_VARIABLE] = str(target)
+    with db.connect(env) as conn:
+        accounts.add_user(
+            conn, BENCH_USER.username, accounts.new_password(), "viewer", replace=True
+        )
 
 
 # --------------------------------------------------------------------- measuring
@@ -288,6 +296,7 @@ def app_test(query_params: dict[str, Any]):
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(APP), default_timeout=300)
+    at.session_state["user"] = BENCH_USER  # signed in: the pages need a viewer
     at.query_params.update(query_params)
     return at.run()
 
