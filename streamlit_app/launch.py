@@ -9,6 +9,7 @@ least-privilege role ecom_app (see `database_env`).
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 import subprocess
@@ -31,21 +32,40 @@ APP_SCRIPT = APP_DIR / "app.py"
 DEFAULT_PORT = 8501
 
 
-def port_is_free(host: str, port: int) -> bool:
-    """True when nothing listens on host:port (so the app can bind it)."""
+def bind_problem(host: str, port: int) -> str | None:
+    """Why the app could not listen on host:port, in words; None when it can."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
-        except OSError:
-            return False
-    return True
+        except socket.gaierror:
+            return f"--host {host}: no such host name or address"
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"port {port} on {host} is already in use; pick another one"
+            if exc.errno == errno.EADDRNOTAVAIL:
+                return (
+                    f"--host {host}: not an address of this machine "
+                    "(use 127.0.0.1, 0.0.0.0 or one of its addresses)"
+                )
+            if exc.errno == errno.EACCES:
+                return f"port {port} needs privileges; pick one above 1023"
+            return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    return None
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """True when nothing listens on host:port (so the app can bind it)."""
+    return bind_problem(host, port) is None
 
 
 def pick_port(host: str = "127.0.0.1", preferred: int = DEFAULT_PORT) -> int:
     """`preferred` when it is free, else a free port chosen by the OS."""
     if port_is_free(host, preferred):
         return preferred
+    problem = bind_problem(host, 0)
+    if problem:
+        raise EcomError(problem)
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
@@ -150,8 +170,9 @@ def wait_until_ready(
 def _resolve_port(host: str, port: int | None) -> int:
     if port is None:
         return pick_port(host)
-    if not port_is_free(host, port):
-        raise EcomError(f"port {port} on {host} is already in use; pick another one")
+    problem = bind_problem(host, port)
+    if problem:
+        raise EcomError(problem)
     return port
 
 

@@ -37,3 +37,15 @@ def test_an_impossible_port_is_a_usage_error_not_a_traceback(fresh_db):
     assert result.returncode == 2
     assert "Invalid value for '--port'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_address_the_app_cannot_listen_on_is_named(fresh_db):
+    cases = {
+        "10.255.255.1": "not an address of this machine",
+        "no.such.host.invalid": "no such host name or address",
+    }
+    for host, problem in cases.items():
+        result = ecom(fresh_db, "app", "--host", host, "--port", "18765")
+        assert result.returncode == 1
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and problem in lines[0], result.stderr
