@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from cli.base import app, console, step_progress
 from core import db
@@ -83,26 +82,15 @@ def docs(
 def predict(
     seed: Annotated[int, typer.Option(help="Random seed for the models.")] = 42,
 ) -> None:
-    """Fit the forecast, CLV and segment models on the marts; write schema ml."""
-    env = db.connection_env()
-    summary = run_predictions(env, seed)
-    metrics = summary["metrics"]
-    table = Table("model", "result", title=f"predictions as of {summary['as_of_date']}")
-    table.add_row("revenue forecast", f"MAPE {metrics['mape_total']} (total, backtest)")
-    table.add_row(
-        "customer lifetime value",
-        f"{metrics['customers']:,} customers, {metrics['at_risk_customers']:,} at risk",
-    )
-    table.add_row(
-        "segments",
-        f"k = {summary['parameters']['segments_k']}: "
-        + ", ".join(
-            summary["parameters"]["segment_names"].values()
-            if isinstance(summary["parameters"]["segment_names"], dict)
-            else summary["parameters"]["segment_names"]
-        ),
-    )
-    console.print(table)
+    """Fit the forecast, CLV and segment models on the marts; write schema ml.
+
+    Prints one line per model: fitted, fallback (a simpler model, and why) or
+    skipped (and why)."""
+    from predict.summary import report
+
+    summary = run_predictions(db.connection_env(), seed)
+    for line in report(summary):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def run_predictions(env: dict[str, str], seed: int) -> dict:

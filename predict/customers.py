@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from predict import clv
+from predict.status import Skip
 
 DAYS_PER_WEEK = 7.0
 HORIZON_DAYS = 365
@@ -21,6 +22,16 @@ AT_RISK_REVENUE_QUANTILE = 0.8
 AT_RISK_P_ALIVE = 0.5
 # (tier, share of customers) from the highest expected 12-month value down
 CLV_TIERS = (("high", 0.10), ("medium", 0.20), ("low", 0.30), ("very low", 0.40))
+# Fewest customers for the fits (rules of thumb: a few observations per parameter;
+# below them the maximum likelihood runs to the edge of the parameter space). The
+# drop-out of BG/NBD is seen only in customers who bought again, and Gamma-Gamma
+# fits the values of repeat purchases only.
+MIN_CUSTOMERS = 20
+MIN_REPEAT_BUYERS = 5
+MIN_GAMMA_GAMMA = 10
+BGNBD_METHOD = "BG/NBD"
+GAMMA_GAMMA_METHOD = "BG/NBD with Gamma-Gamma"
+OWN_VALUE_METHOD = "BG/NBD; value per purchase: the customer's own average"
 
 
 def summarise(days: pd.DataFrame, as_of: date) -> pd.DataFrame:
@@ -74,20 +85,40 @@ def weeks(days_column: pd.Series) -> np.ndarray:
 class ClvResult:
     table: pd.DataFrame
     bgnbd: clv.BgNbdParams
-    gamma_gamma: clv.GammaGammaParams
+    gamma_gamma: clv.GammaGammaParams | None  # None: the fallback value was used
     frequency_value_correlation: float
+    method: str
+    fallback_reason: str | None = None
+
+
+def check_customers(x: np.ndarray, what: str) -> None:
+    """Skip when there are too few customers, or repeat buyers, for BG/NBD."""
+    if len(x) < MIN_CUSTOMERS:
+        raise Skip(
+            f"{what} needs at least {MIN_CUSTOMERS} customers with a sale, "
+            f"there are {len(x)}"
+        )
+    repeat = int(np.sum(x > 0))
+    if repeat < MIN_REPEAT_BUYERS:
+        raise Skip(
+            f"{what} needs at least {MIN_REPEAT_BUYERS} customers who bought on "
+            f"two days or more (it learns drop-out from them), there are {repeat}"
+        )
 
 
 def customer_value(
     summary: pd.DataFrame, *, horizon_days: int = HORIZON_DAYS
 ) -> ClvResult:
-    """Fit BG/NBD and Gamma-Gamma on every customer; score each customer."""
+    """Fit BG/NBD and Gamma-Gamma on every customer; score each customer.
+
+    Skips (raises Skip or FitError) when BG/NBD cannot be fitted; falls back to
+    each customer's own average purchase value when Gamma-Gamma cannot."""
     x = summary["repeat_purchases"].to_numpy(float)
     t_x = weeks(summary["active_span_days"])
     big_t = weeks(summary["customer_age_days"])
+    check_customers(x, "BG/NBD")
     bgnbd = clv.fit_bgnbd(x, t_x, big_t)
     repeat_value = summary["avg_repeat_value"].to_numpy(float)
-    gamma_gamma = clv.fit_gamma_gamma(x, repeat_value)
     has_repeat = (x > 0) & (repeat_value > 0)
     correlation = (
         float(np.corrcoef(x[has_repeat], repeat_value[has_repeat])[0, 1])
@@ -113,10 +144,12 @@ def customer_value(
     table["expected_purchases_12m"] = clv.expected_purchases(
         bgnbd, horizon_days / DAYS_PER_WEEK, x, t_x, big_t
     )
-    value = np.where(repeat_value > 0, repeat_value, 0.0)
-    table["expected_avg_value"] = clv.expected_average_value(
-        gamma_gamma, np.where(repeat_value > 0, x, 0), value
-    )
+    if not np.all(np.isfinite(table[["p_alive", "expected_purchases_12m"]])):
+        raise clv.FitError(
+            "non-finite expected purchases: the BG/NBD fit is degenerate"
+        )
+    gamma_gamma, value, reason = _value_per_purchase(summary, x, repeat_value)
+    table["expected_avg_value"] = value
     table["expected_value_12m"] = (
         table["expected_purchases_12m"] * table["expected_avg_value"]
     )
@@ -137,7 +170,40 @@ def customer_value(
     table["is_at_risk"] = (table["historical_revenue"] >= threshold) & (
         table["p_alive"] < AT_RISK_P_ALIVE
     )
-    return ClvResult(table, bgnbd, gamma_gamma, correlation)
+    method = GAMMA_GAMMA_METHOD if gamma_gamma else OWN_VALUE_METHOD
+    return ClvResult(table, bgnbd, gamma_gamma, correlation, method, reason)
+
+
+def _value_per_purchase(
+    summary: pd.DataFrame, x: np.ndarray, repeat_value: np.ndarray
+) -> tuple[clv.GammaGammaParams | None, np.ndarray, str | None]:
+    """Gamma-Gamma's expected value per purchase; when it cannot be fitted (too
+    few repeat buyers, no finite population mean), each customer's own average
+    value per purchase day, and why."""
+    repeat_buyers = int(np.sum((x > 0) & (repeat_value > 0)))
+    try:
+        if repeat_buyers < MIN_GAMMA_GAMMA:
+            raise Skip(
+                f"Gamma-Gamma needs at least {MIN_GAMMA_GAMMA} customers with "
+                f"repeat purchases, there are {repeat_buyers}"
+            )
+        params = clv.fit_gamma_gamma(x, repeat_value)
+        if params.q <= 1:
+            raise Skip(
+                f"Gamma-Gamma fitted q = {params.q:.3g} <= 1: the mean purchase "
+                "value of the population is not finite"
+            )
+        value = clv.expected_average_value(
+            params,
+            np.where(repeat_value > 0, x, 0),
+            np.where(repeat_value > 0, repeat_value, 0.0),
+        )
+        if not np.all(np.isfinite(value)) or np.any(value < 0):
+            raise Skip("Gamma-Gamma gives non-finite or negative purchase values")
+        return params, value, None
+    except (Skip, clv.FitError, ValueError, ArithmeticError) as exc:
+        own = summary["revenue"].to_numpy(float) / (x + 1)
+        return None, np.maximum(own, 0.0), str(exc)
 
 
 def _tiers(rank: np.ndarray, n: int) -> np.ndarray:
@@ -166,17 +232,23 @@ def calibration(
     dates = pd.to_datetime(days["order_date"]).dt.date
     calibration_days = days[dates <= cutoff]
     if calibration_days.empty:
-        raise clv.FitError(
-            f"no purchases before the hold-out period (starting {cutoff})"
+        raise Skip(
+            f"no sales before the hold-out period (from {cutoff + timedelta(1)}): "
+            f"the check needs more than {holdout_days} days of history"
         )
     summary = summarise(calibration_days, cutoff)
     x = summary["repeat_purchases"].to_numpy(float)
     t_x = weeks(summary["active_span_days"])
     big_t = weeks(summary["customer_age_days"])
+    check_customers(x, f"The hold-out check (sales up to {cutoff})")
     params = clv.fit_bgnbd(x, t_x, big_t)
     predicted = clv.expected_purchases(
         params, holdout_days / DAYS_PER_WEEK, x, t_x, big_t
     )
+    if not np.all(np.isfinite(predicted)):
+        raise clv.FitError(
+            "non-finite expected purchases: the BG/NBD fit is degenerate"
+        )
     holdout = days[dates > cutoff]
     actual = (
         holdout.groupby("customer_id")
@@ -205,5 +277,6 @@ def _calibration_row(label: str, order: int, part: pd.DataFrame) -> dict:
         "actual_mean": actual / len(part),
         "predicted_total": predicted,
         "actual_total": actual,
+        # no purchases in the hold-out: a relative error is undefined
         "error_pct": 100.0 * (predicted - actual) / actual if actual else None,
     }

@@ -1,23 +1,37 @@
-"""`run_predictions`: read the marts, fit the models, write schema `ml`."""
+"""`run_predictions`: read the marts, fit the models, write schema `ml`.
+
+Each model fits, falls back to a simpler one, or is skipped, and the run records
+which and why (predict/status.py): the data never stops a run. What does stop it,
+with an EcomError in one line, is a database that cannot be read or written, or
+marts that are missing or hold no sales.
+"""
 
 from __future__ import annotations
 
-import platform
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import date
+from datetime import datetime
 
-import numpy as np
 import pandas as pd
 import psycopg
 from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
 
 from core import db
-from core.errors import EcomError
-from predict import customers, forecast, segments, tables
+from core.errors import EcomError, one_line_or_name
+from predict import customers, forecast, frames, segments, tables
+from predict.status import (
+    BACKTEST,
+    CALIBRATION,
+    CLV,
+    FALLBACK,
+    FITTED,
+    FORECAST,
+    SEGMENTS,
+    SKIPPED,
+)
+from predict.summary import Outcome, summary
 
 Progress = Callable[[str, int, int], None]
 
@@ -58,6 +72,25 @@ group by customer_id, order_date
 order by customer_id, order_date
 """
 
+# The build the marts come from: the start of the latest dbt run that wrote the
+# facts (every build of the incremental facts rewrites at least its look-back
+# window, stamped with the run's start in `refreshed_at`).
+MARTS_BUILT_AT_SQL = """
+select greatest(
+    (select max(refreshed_at) from marts.fct_orders),
+    (select max(refreshed_at) from marts.fct_order_items)
+)
+"""
+
+STAMPED_FACTS_SQL = """
+select count(*)
+from information_schema.columns
+where
+    table_schema = 'marts'
+    and table_name in ('fct_orders', 'fct_order_items')
+    and column_name = 'refreshed_at'
+"""
+
 RFM_SQL = """
 select customer_id, segment_name as rfm_segment
 from marts.rpt_customer_rfm
@@ -89,23 +122,41 @@ def _frame(conn: psycopg.Connection, query: str, columns: list[str]) -> pd.DataF
         return pd.DataFrame(cur.fetchall(), columns=columns)
 
 
+def marts_built_at(conn: psycopg.Connection) -> datetime | None:
+    """When the build the marts come from started (None: facts without stamps)."""
+    if conn.execute(STAMPED_FACTS_SQL).fetchone()[0] < 2:
+        return None
+    return conn.execute(MARTS_BUILT_AT_SQL).fetchone()[0]
+
+
 def read_inputs(env: dict[str, str]) -> dict:
-    """Everything the models need, in four queries."""
-    with db.connect(env) as conn:
-        _check_marts(conn)
-        first_day, last_day = conn.execute(DATE_RANGE_SQL).fetchone()
-        if last_day is None:
-            raise EcomError("marts.fct_orders is empty: load data and build first")
-        monthly = _frame(conn, MONTHLY_REVENUE_SQL, ["month", "category", "revenue"])
-        days = _frame(
-            conn, PURCHASE_DAYS_SQL, ["customer_id", "order_date", "orders", "revenue"]
-        )
-        rfm = _frame(conn, RFM_SQL, ["customer_id", "rfm_segment"])
+    """Everything the models need, in a few queries."""
+    try:
+        with db.connect(env) as conn:
+            _check_marts(conn)
+            first_day, last_day = conn.execute(DATE_RANGE_SQL).fetchone()
+            if last_day is None:
+                raise EcomError("marts.fct_orders is empty: load data and build first")
+            built_at = marts_built_at(conn)
+            monthly = _frame(
+                conn, MONTHLY_REVENUE_SQL, ["month", "category", "revenue"]
+            )
+            days = _frame(
+                conn,
+                PURCHASE_DAYS_SQL,
+                ["customer_id", "order_date", "orders", "revenue"],
+            )
+            rfm = _frame(conn, RFM_SQL, ["customer_id", "rfm_segment"])
+    except psycopg.Error as exc:
+        raise EcomError(
+            f"predictions could not read the marts: {one_line_or_name(exc)}"
+        ) from None
     if days.empty:
         raise EcomError("marts.fct_orders has no sale orders: nothing to predict")
     return {
         "first_day": first_day,
         "as_of": last_day,
+        "marts_built_at": built_at,
         "monthly": monthly,
         "days": days,
         "rfm": rfm,
@@ -117,22 +168,6 @@ def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
     started = time.perf_counter()
     yield
     timings[name] = round(time.perf_counter() - started, 3)
-
-
-@dataclass(frozen=True)
-class Fitted:
-    """The models of one run, fitted on what `read_inputs` read."""
-
-    as_of: date
-    series: pd.DataFrame  # monthly revenue, one column per category and in total
-    future: pd.DataFrame
-    backtest: pd.DataFrame
-    metrics: pd.DataFrame
-    value: customers.ClvResult
-    calibration: customers.Calibration
-    features: pd.DataFrame
-    seg: segments.Segmentation
-    stability: float  # adjusted Rand index of the segments refitted with seed + 1
 
 
 def run_predictions(
@@ -149,8 +184,10 @@ def run_predictions(
     tables of schema `ml` in one transaction. Same data and seed, same tables.
 
     `progress(step, done, total)` is called before each step. Returns a summary
-    (headline figures, parameters, timings) that is also appended to
-    ml.model_runs.
+    (headline figures, parameters, per-model status, timings) that is also
+    appended to ml.model_runs. A model that cannot be fitted is recorded as such
+    and leaves its tables empty; EcomError only when the marts cannot be read or
+    schema ml cannot be written.
     """
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -162,27 +199,22 @@ def run_predictions(
         report(0)
         with _timed(timings, "read"):
             inputs = read_inputs(env)
-        fitted = _fit(
-            inputs,
-            timings,
-            report,
-            seed=seed,
-            horizon=horizon,
-            backtest_origins=backtest_origins,
-            holdout_days=holdout_days,
-            segments_k=segments_k,
-        )
-        frames = _frames(fitted)
-        result = _summary(fitted, seed, frames)
-        result["parameters"]["settings"] = {
+        out = Outcome(as_of=inputs["as_of"], marts_built_at=inputs["marts_built_at"])
+        settings = {
             "horizon_months": horizon,
             "backtest_origins": backtest_origins,
             "holdout_days": holdout_days,
             "segments_k": segments_k,
         }
+        _fit(inputs, out, timings, report, seed=seed, **settings)
+        out.frames["clv_parameters"] = frames.parameters_table(
+            out.value, out.calibration
+        )
+        result = summary(out, seed)
+        result["parameters"]["settings"] = settings
 
         report(6)
-        run_id = _write(env, frames, result, seed, fitted.as_of, timings, started)
+        run_id = _write(env, out, result, seed, timings, started)
     result["run_id"] = run_id
     result["timings"] = timings
     result["seconds"] = round(time.perf_counter() - started, 3)
@@ -203,251 +235,264 @@ def _reporter(progress: Progress | None) -> Callable[[int], None]:
 
 def _fit(
     inputs: dict,
+    out: Outcome,
     timings: dict[str, float],
     report: Callable[[int], None],
     *,
     seed: int,
-    horizon: int,
+    horizon_months: int,
     backtest_origins: int,
     holdout_days: int,
     segments_k: int | None,
-) -> Fitted:
+) -> None:
     """Steps 1 to 5: the forecast and its backtest, CLV and its calibration, the
-    segments; each one timed."""
-    as_of: date = inputs["as_of"]
-
+    segments; each one timed, each model on its own (see `Statuses.attempt`)."""
     report(1)
     with _timed(timings, "forecast"):
         series = forecast.monthly_revenue(
             inputs["monthly"],
             pd.Timestamp(inputs["first_day"]),
-            pd.Timestamp(as_of),
+            pd.Timestamp(out.as_of),
         )
-        if len(series) < forecast.MIN_MONTHS:
-            raise EcomError(
-                f"the forecast needs at least {forecast.MIN_MONTHS} complete "
-                f"months of orders, the marts have {len(series)}"
-            )
-        future = forecast.forecast_all(series, horizon=horizon)
+        out.months = len(series)
+        _forecast_step(series, out, horizon_months)
 
     report(2)
     with _timed(timings, "backtest"):
-        backtest = forecast.backtest(series, origins=backtest_origins, horizon=horizon)
-        metrics = forecast.metrics(backtest)
+        _backtest_step(series, out, backtest_origins, horizon_months)
 
     report(3)
     with _timed(timings, "clv"):
-        summary = customers.summarise(inputs["days"], as_of)
-        value = customers.customer_value(summary)
+        summary_table = customers.summarise(inputs["days"], out.as_of)
+        out.customers = len(summary_table)
+        _clv_step(summary_table, out)
 
     report(4)
     with _timed(timings, "calibration"):
-        calibration = customers.calibration(
-            inputs["days"], as_of, holdout_days=holdout_days
-        )
+        _calibration_step(inputs["days"], out, holdout_days)
 
     report(5)
     with _timed(timings, "segments"):
-        features = segment_features(summary, inputs["rfm"])
-        seg = segments.segment(features, seed=seed, k=segments_k)
-        again = segments.refit_labels(features, seg.k, seed + 1)
-        stability = float(adjusted_rand_score(seg.labels, again))
+        _segments_step(summary_table, inputs["rfm"], out, seed, segments_k)
 
-    return Fitted(
-        as_of=as_of,
-        series=series,
-        future=future,
-        backtest=backtest,
-        metrics=metrics,
-        value=value,
-        calibration=calibration,
-        features=features,
-        seg=seg,
-        stability=stability,
+
+def _skip_tables(out: Outcome, *names: str) -> None:
+    for name in names:
+        out.frames[name] = tables.empty(name)
+
+
+def _forecast_step(series: pd.DataFrame, out: Outcome, horizon: int) -> None:
+    """Per series: ETS, a fallback, or skipped (see forecast.predict_series)."""
+    statuses = out.statuses
+    if len(series) < forecast.MIN_MONTHS:
+        reason = (
+            f"needs at least {forecast.MIN_MONTHS} complete months of history, "
+            f"the marts have {len(series)}"
+        )
+        for name in series.columns:
+            statuses.add(FORECAST, SKIPPED, scope=name, reason=reason)
+        _skip_tables(out, "revenue_forecast")
+        return
+
+    def fit() -> tuple[pd.DataFrame, list[forecast.SeriesForecast]]:
+        future, outcomes = forecast.forecast_all(series, horizon=horizon)
+        table = tables.checked("revenue_forecast", frames.forecast_table(future))
+        return table, outcomes
+
+    fitted = statuses.attempt(FORECAST, fit)
+    if fitted is None:
+        _skip_tables(out, "revenue_forecast")
+        return
+    out.frames["revenue_forecast"], outcomes = fitted
+    for one in outcomes:
+        if one.choice is None:
+            statuses.add(FORECAST, SKIPPED, scope=one.name, reason=one.reason)
+            continue
+        statuses.add(
+            FORECAST,
+            FALLBACK if one.choice.fallback else FITTED,
+            scope=one.name,
+            method=one.choice.forecast.spec,
+            reason=one.choice.reason,
+        )
+
+
+def _backtest_step(
+    series: pd.DataFrame, out: Outcome, origins: int, horizon: int
+) -> None:
+    """The rolling-origin backtest of ETS and the baselines, and its metrics."""
+    statuses = out.statuses
+    used = forecast.backtest_origins(len(series), origins)
+    if used == 0:
+        statuses.add(
+            BACKTEST,
+            SKIPPED,
+            reason=f"needs at least {forecast.MIN_MONTHS + 1} complete months of "
+            f"history, the marts have {len(series)}",
+        )
+        _skip_tables(out, "forecast_backtest", "forecast_metrics")
+        return
+
+    def fit() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        rows = forecast.backtest(series, origins=used, horizon=horizon)
+        metrics = forecast.metrics(rows)
+        return (
+            tables.checked("forecast_backtest", frames.backtest_table(rows)),
+            tables.checked("forecast_metrics", frames.metrics_table(metrics)),
+            metrics,
+        )
+
+    fitted = statuses.attempt(BACKTEST, fit)
+    if fitted is None:
+        _skip_tables(out, "forecast_backtest", "forecast_metrics")
+        return
+    out.frames["forecast_backtest"], out.frames["forecast_metrics"], out.metrics = (
+        fitted
+    )
+    statuses.add(
+        BACKTEST,
+        FITTED,
+        method=f"rolling origin, {used} origins, up to {horizon} months ahead",
+        reason=_unscored(series, out.metrics),
     )
 
 
-def _frames(fitted: Fitted) -> dict[str, pd.DataFrame]:
-    """The tables of schema `ml`, by name."""
-    calibration = fitted.calibration
-    return {
-        "revenue_forecast": _forecast_table(fitted.future),
-        "forecast_backtest": _backtest_table(fitted.backtest),
-        "forecast_metrics": _metrics_table(fitted.metrics),
-        "customer_clv": fitted.value.table,
-        "clv_calibration": calibration.table.assign(
-            holdout_start_date=calibration.holdout_start,
-            holdout_end_date=calibration.holdout_end,
-        ),
-        "clv_parameters": _parameters_table(fitted.value, calibration),
-        "customer_segments": _segments_table(fitted.features, fitted.seg),
-        "segment_profiles": segments.profiles(fitted.features, fitted.seg),
-        "segment_rfm_crosstab": segments.rfm_crosstab(fitted.features, fitted.seg),
-        "segment_k_selection": fitted.seg.selection,
-    }
+def _unscored(series: pd.DataFrame, metrics: pd.DataFrame) -> str | None:
+    """A note naming the series ETS was not scored on (not used at any origin)."""
+    scored = set(metrics.loc[metrics["model"] == forecast.ETS, "series"])
+    unscored = [name for name in series.columns if name not in scored]
+    if not unscored:
+        return None
+    if len(unscored) == len(series.columns):
+        return "ETS not scored on any series: it was not used at any origin"
+    names = ["the total" if name == forecast.TOTAL else name for name in unscored]
+    return f"ETS not scored for {', '.join(names)}: not used at any origin"
+
+
+def _clv_step(summary_table: pd.DataFrame, out: Outcome) -> None:
+    """BG/NBD and Gamma-Gamma per customer (or the customer's own average value
+    per purchase when Gamma-Gamma cannot be fitted)."""
+
+    def fit() -> tuple[customers.ClvResult, pd.DataFrame]:
+        value = customers.customer_value(summary_table)
+        return value, tables.checked("customer_clv", value.table)
+
+    fitted = out.statuses.attempt(CLV, fit)
+    if fitted is None:
+        _skip_tables(out, "customer_clv")
+        return
+    out.value, out.frames["customer_clv"] = fitted
+    out.statuses.add(
+        CLV,
+        FALLBACK if out.value.fallback_reason else FITTED,
+        method=out.value.method,
+        reason=out.value.fallback_reason,
+    )
+
+
+def _calibration_step(days: pd.DataFrame, out: Outcome, holdout_days: int) -> None:
+    """BG/NBD refitted before a hold-out period, against what customers did."""
+
+    def fit() -> tuple[customers.Calibration, pd.DataFrame]:
+        calibration = customers.calibration(days, out.as_of, holdout_days=holdout_days)
+        table = tables.checked("clv_calibration", frames.calibration_table(calibration))
+        return calibration, table
+
+    fitted = out.statuses.attempt(CALIBRATION, fit)
+    if fitted is None:
+        _skip_tables(out, "clv_calibration")
+        return
+    out.calibration, out.frames["clv_calibration"] = fitted
+    out.statuses.add(
+        CALIBRATION,
+        FITTED,
+        method=f"BG/NBD refitted before a {holdout_days}-day hold-out",
+    )
+
+
+SEGMENT_TABLES = (
+    "customer_segments",
+    "segment_profiles",
+    "segment_rfm_crosstab",
+    "segment_k_selection",
+)
+
+
+def _segments_step(
+    summary_table: pd.DataFrame,
+    rfm: pd.DataFrame,
+    out: Outcome,
+    seed: int,
+    segments_k: int | None,
+) -> None:
+    """K-means on the RFM features, and its stability under another seed."""
+
+    def fit() -> tuple[pd.DataFrame, segments.Segmentation, float, list]:
+        features = segment_features(summary_table, rfm)
+        seg = segments.segment(features, seed=seed, k=segments_k)
+        again = segments.refit_labels(features, seg.k, seed + 1)
+        shaped = [
+            frames.segments_table(features, seg),
+            segments.profiles(features, seg),
+            segments.rfm_crosstab(features, seg),
+            seg.selection,
+        ]
+        checked = [
+            tables.checked(*pair) for pair in zip(SEGMENT_TABLES, shaped, strict=True)
+        ]
+        return features, seg, float(adjusted_rand_score(seg.labels, again)), checked
+
+    fitted = out.statuses.attempt(SEGMENTS, fit)
+    if fitted is None:
+        _skip_tables(out, *SEGMENT_TABLES)
+        return
+    out.features, out.seg, out.stability, checked = fitted
+    out.frames.update(zip(SEGMENT_TABLES, checked, strict=True))
+    out.statuses.add(SEGMENTS, FITTED, method=f"K-means, k = {out.seg.k}")
 
 
 def _write(
     env: dict[str, str],
-    frames: dict[str, pd.DataFrame],
+    out: Outcome,
     result: dict,
     seed: int,
-    as_of: date,
     timings: dict[str, float],
     started: float,
 ) -> int:
     """Step 6: replace the tables of schema `ml`, append the run; its run_id."""
-    with _timed(timings, "write"), db.connect(env) as conn:
-        seconds = round(time.perf_counter() - started, 3)
-        return tables.replace_all(
-            conn,
-            frames,
-            {
-                "seed": seed,
-                "parameters": result["parameters"],
-                "metrics": result["metrics"],
-                "timings": timings,
-                "seconds": seconds,
-                "as_of_date": as_of,
-            },
-        )
+    try:
+        with _timed(timings, "write"), db.connect(env) as conn:
+            seconds = round(time.perf_counter() - started, 3)
+            return tables.replace_all(
+                conn,
+                out.frames,
+                {
+                    "seed": seed,
+                    "parameters": result["parameters"],
+                    "metrics": result["metrics"],
+                    "timings": timings,
+                    "seconds": seconds,
+                    "as_of_date": out.as_of,
+                    "models": result["models"],
+                    "marts_built_at": out.marts_built_at,
+                },
+            )
+    except psycopg.Error as exc:
+        raise EcomError(
+            f"predictions could not write schema ml: {one_line_or_name(exc)}"
+        ) from None
 
 
-def segment_features(summary: pd.DataFrame, rfm: pd.DataFrame) -> pd.DataFrame:
+def segment_features(summary_table: pd.DataFrame, rfm: pd.DataFrame) -> pd.DataFrame:
     """RFM features as in marts.rpt_customer_rfm (recency from the last sale
     order, frequency = sale orders, monetary = net revenue), sorted by customer."""
     features = pd.DataFrame(
         {
-            "customer_id": summary["customer_id"].to_numpy(),
-            "recency_days": summary["days_since_last_order"].to_numpy(),
-            "frequency": summary["orders"].to_numpy(),
-            "monetary": summary["revenue"].to_numpy(float),
+            "customer_id": summary_table["customer_id"].to_numpy(),
+            "recency_days": summary_table["days_since_last_order"].to_numpy(),
+            "frequency": summary_table["orders"].to_numpy(),
+            "monetary": summary_table["revenue"].to_numpy(float),
         }
     )
     features = features.merge(rfm, on="customer_id", how="left", validate="1:1")
     return features.sort_values("customer_id", ignore_index=True)
-
-
-def _forecast_table(future: pd.DataFrame) -> pd.DataFrame:
-    return future.rename(columns={"series": "category", "spec": "model"})
-
-
-def _backtest_table(backtest: pd.DataFrame) -> pd.DataFrame:
-    return backtest.rename(
-        columns={"series": "category", "spec": "model_spec", "origin": "origin_month"}
-    ).assign(ape_pct=lambda f: f["ape"] * 100)
-
-
-def _metrics_table(metrics: pd.DataFrame) -> pd.DataFrame:
-    return metrics.rename(
-        columns={
-            "series": "category",
-            "mape": "mape_pct",
-            "mape_h1": "mape_h1_pct",
-            "coverage80": "coverage80_pct",
-            "coverage95": "coverage95_pct",
-        }
-    ).assign(model_label=lambda f: f["model"].map(forecast.MODEL_LABELS))
-
-
-def _parameters_table(
-    value: customers.ClvResult, calibration: customers.Calibration
-) -> pd.DataFrame:
-    rows = []
-    for model, fitted_on, params in (
-        ("bgnbd", "all purchases (time unit: weeks)", value.bgnbd),
-        ("gamma_gamma", "customers with repeat purchases", value.gamma_gamma),
-        ("bgnbd_calibration", "purchases before the hold-out", calibration.bgnbd),
-    ):
-        for name, number in params.as_dict().items():
-            if name == "n_customers":
-                continue
-            rows.append(
-                {
-                    "model": model,
-                    "fitted_on": fitted_on,
-                    "parameter": name,
-                    "value": float(number),
-                    "customers": params.n_customers,
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def _segments_table(features: pd.DataFrame, seg: segments.Segmentation) -> pd.DataFrame:
-    return features.assign(
-        cluster=seg.labels,
-        segment_name=[seg.names[c] for c in seg.labels],
-        pc1=seg.coordinates[:, 0],
-        pc2=seg.coordinates[:, 1],
-    )
-
-
-def _mape(metrics: pd.DataFrame, series: str) -> dict[str, float]:
-    part = metrics[metrics["series"] == series]
-    return {row.model: round(float(row.mape), 3) for row in part.itertuples()}
-
-
-def _summary(fitted: Fitted, seed: int, frames: dict[str, pd.DataFrame]) -> dict:
-    """Headline figures and parameters of the run (also stored in ml.model_runs)."""
-    metrics = fitted.metrics
-    value = fitted.value
-    calibration = fitted.calibration
-    seg = fitted.seg
-    features = fitted.features
-    ets_rows = metrics[metrics["model"] == forecast.ETS]
-    beats = ets_rows["beats_baselines"].astype(bool)
-    not_beating = sorted(ets_rows.loc[~beats, "series"])
-    total = calibration.table[calibration.table["frequency_group"] == "all"].iloc[0]
-    chosen = seg.selection[seg.selection["is_chosen"]].iloc[0]
-    return {
-        "as_of_date": fitted.as_of.isoformat(),
-        "seed": seed,
-        "rows": {name: len(frame) for name, frame in frames.items()},
-        "parameters": {
-            "bgnbd": value.bgnbd.as_dict(),
-            "gamma_gamma": value.gamma_gamma.as_dict(),
-            "bgnbd_calibration": calibration.bgnbd.as_dict(),
-            "forecast_model": forecast.MODEL_LABELS[forecast.ETS],
-            "segments_k": seg.k,
-            "segment_names": seg.names,
-            "versions": _versions(),
-        },
-        "metrics": {
-            "months": len(fitted.series),
-            "mape_total": _mape(metrics, forecast.TOTAL),
-            "ets_beats_baselines_total": bool(
-                ets_rows.loc[
-                    ets_rows["series"] == forecast.TOTAL, "beats_baselines"
-                ].iloc[0]
-            ),
-            "ets_not_beating_baselines": not_beating,
-            "customers": len(value.table),
-            "at_risk_customers": int(value.table["is_at_risk"].sum()),
-            "expected_revenue_12m": round(
-                float(value.table["expected_value_12m"].sum()), 2
-            ),
-            "frequency_value_correlation": round(value.frequency_value_correlation, 4),
-            "calibration_predicted": round(float(total["predicted_total"]), 1),
-            "calibration_actual": round(float(total["actual_total"]), 1),
-            "calibration_error_pct": round(float(total["error_pct"]), 2),
-            "silhouette": round(float(chosen["silhouette"]), 4),
-            "segments_stability_ari": round(fitted.stability, 4),
-            "segments_vs_rfm_ari": round(segments.agreement_with_rfm(features, seg), 4),
-        },
-    }
-
-
-def _versions() -> dict[str, str]:
-    import scipy
-    import sklearn
-    import statsmodels
-
-    return {
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "pandas": pd.__version__,
-        "scipy": scipy.__version__,
-        "scikit-learn": sklearn.__version__,
-        "statsmodels": statsmodels.__version__,
-    }

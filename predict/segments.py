@@ -21,6 +21,8 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score
 from sklearn.preprocessing import StandardScaler
 
+from predict.status import Skip
+
 FEATURES = ("recency_days", "frequency", "monetary")
 K_RANGE = range(2, 9)
 N_INIT = 10
@@ -28,6 +30,9 @@ N_INIT = 10
 # number of points); the final model with the chosen k is fitted on everyone
 SELECTION_SAMPLE = 20_000
 SILHOUETTE_SAMPLE = 5_000
+# fewest customers to segment: a few per cluster at the smallest k, and enough
+# distinct customers to try more than one k
+MIN_CUSTOMERS = 20
 
 # Archetypes: centres in standardised log space (recency z > 0 = bought long ago).
 # Each cluster gets the name of the nearest archetype, every name at most once
@@ -110,9 +115,10 @@ def choose_k(x: np.ndarray, *, seed: int = 42) -> pd.DataFrame:
     SELECTION_SAMPLE customers; silhouette on SILHOUETTE_SAMPLE of them)."""
     sample = x[_even_rows(len(x), SELECTION_SAMPLE)]
     rows = _even_rows(len(sample), SILHOUETTE_SAMPLE)
+    distinct = len(np.unique(sample, axis=0))
     table = []
     for k in K_RANGE:
-        if k >= len(sample):
+        if k >= distinct:
             break
         model = _kmeans(sample, k, seed)
         labels = model.labels_[rows]
@@ -131,9 +137,8 @@ def segment(
 
     k is chosen by silhouette unless given; the final K-means runs on everyone.
     """
+    check_customers(frame)
     x = log_features(frame)
-    if len(x) < 3:
-        raise ValueError("need at least 3 customers to segment")
     selection = choose_k(x, seed=seed)
     if k is not None:
         selection["is_chosen"] = selection["k"] == k
@@ -150,6 +155,21 @@ def segment(
         selection=selection,
         coordinates=coordinates,
     )
+
+
+def check_customers(frame: pd.DataFrame) -> None:
+    """Skip when there are too few customers, or too few distinct ones."""
+    if len(frame) < MIN_CUSTOMERS:
+        raise Skip(
+            f"K-means needs at least {MIN_CUSTOMERS} customers with a sale, "
+            f"there are {len(frame)}"
+        )
+    distinct = len(frame[list(FEATURES)].drop_duplicates())
+    if distinct < 3:
+        raise Skip(
+            f"only {distinct} distinct recency, frequency and value profiles: "
+            "nothing to segment"
+        )
 
 
 def refit_labels(frame: pd.DataFrame, k: int, seed: int) -> np.ndarray:

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import io
 import json
+import math
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import psycopg
 from psycopg import sql
@@ -155,6 +158,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 # One row per run of `run_predictions`, appended (the other tables are replaced).
+# `models` and `marts_built_at` came later: added to an older table in place.
 MODEL_RUNS_DDL = """
 create table if not exists ml.model_runs (
     run_id bigint generated always as identity primary key,
@@ -164,9 +168,15 @@ create table if not exists ml.model_runs (
     timings jsonb not null,
     seconds double precision not null,
     as_of_date date not null,
-    run_at timestamptz not null default now()
+    run_at timestamptz not null default now(),
+    models jsonb,
+    marts_built_at timestamptz
 )
 """
+MODEL_RUNS_UPGRADE = (
+    "alter table ml.model_runs add column if not exists models jsonb",
+    "alter table ml.model_runs add column if not exists marts_built_at timestamptz",
+)
 MODEL_RUNS_COLUMNS = [
     "run_id",
     "seed",
@@ -176,6 +186,8 @@ MODEL_RUNS_COLUMNS = [
     "seconds",
     "as_of_date",
     "run_at",
+    "models",
+    "marts_built_at",
 ]
 
 
@@ -197,9 +209,48 @@ def _create(cur: psycopg.Cursor, table: str) -> None:
     )
 
 
+def empty(table: str) -> pd.DataFrame:
+    """No rows, the table's columns: what a skipped model writes."""
+    return pd.DataFrame(columns=[name for name, _ in TABLES[table]])
+
+
+def checked(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with infinities as missing values; raises ValueError naming the
+    column when a value is missing where the table requires one (a model that
+    produced NaN), so that the model is skipped rather than the write failing."""
+    frame = frame.replace([np.inf, -np.inf], np.nan)
+    for name, kind in TABLES[table]:
+        if name not in frame:
+            raise ValueError(f"ml.{table} has no column {name}")
+        if "not null" in kind and frame[name].isna().any():
+            raise ValueError(f"ml.{table}.{name} would hold missing or infinite values")
+    return frame
+
+
+def finite(value: Any) -> Any:
+    """JSON-ready: NaN and infinities become null (JSON has neither), numpy
+    numbers plain numbers, in nested dicts and lists."""
+    if isinstance(value, dict):
+        return {str(k): finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def as_json(value: Any) -> str:
+    return json.dumps(finite(value), sort_keys=True, allow_nan=False, default=str)
+
+
 def _csv(frame: pd.DataFrame, columns: list[str]) -> bytes:
+    """CSV for COPY: missing values (NaN, and infinities) as empty fields (null)."""
     buffer = io.StringIO()
-    frame[columns].to_csv(buffer, index=False, header=False, na_rep="")
+    frame[columns].replace([np.inf, -np.inf], np.nan).to_csv(
+        buffer, index=False, header=False, na_rep=""
+    )
     return buffer.getvalue().encode("utf-8")
 
 
@@ -228,22 +279,26 @@ def replace_all(
             with cur.copy(statement) as copy:
                 copy.write(_csv(frames[table], columns))
         cur.execute(MODEL_RUNS_DDL)
+        for statement in MODEL_RUNS_UPGRADE:
+            cur.execute(statement)
         # The app's least-privilege role may read the results (see 002_app_schema).
         cur.execute(
             "select app.grant_read_to_app('ml')"
             " where to_regprocedure('app.grant_read_to_app(text)') is not null"
         )
         cur.execute(
-            "insert into ml.model_runs"
-            " (seed, parameters, metrics, timings, seconds, as_of_date)"
-            " values (%s, %s, %s, %s, %s, %s) returning run_id",
+            "insert into ml.model_runs (seed, parameters, metrics, timings,"
+            " seconds, as_of_date, models, marts_built_at)"
+            " values (%s, %s, %s, %s, %s, %s, %s, %s) returning run_id",
             (
                 run["seed"],
-                json.dumps(run["parameters"], sort_keys=True),
-                json.dumps(run["metrics"], sort_keys=True),
-                json.dumps(run["timings"], sort_keys=True),
+                as_json(run["parameters"]),
+                as_json(run["metrics"]),
+                as_json(run["timings"]),
                 run["seconds"],
                 run["as_of_date"],
+                as_json(run["models"]),
+                run["marts_built_at"],
             ),
         )
         (run_id,) = cur.fetchone()

@@ -114,6 +114,8 @@ def test_page_renders_every_section(warehouse):
     assert titles(at) == ["Predictions"]
     assert not at.error, [e.value for e in at.error]
     assert any("sidebar filters do not apply" in c.value for c in at.caption)
+    # every model fitted as designed, on the latest build: nothing to warn about
+    assert not at.warning, [w.value for w in at.warning]
     assert len(at.metric) == 5
     subheaders = [s.value for s in at.main.subheader]
     assert subheaders == [
@@ -293,6 +295,33 @@ def test_segment_tables_equal_sql(warehouse):
         dict(zip(profiles["segment_name"], profiles["customers"], strict=True)) == sizes
     )
     assert len(profiles) == chosen
+
+
+def test_caption_says_when_and_on_which_build_the_fit_was_made(warehouse):
+    at = open_page()
+    (run_id, seed, as_of, run_at, built), *_ = sql(
+        warehouse,
+        """
+        select
+            run_id,
+            seed,
+            as_of_date,
+            run_at at time zone 'UTC',
+            marts_built_at at time zone 'UTC'
+        from ml.model_runs
+        order by run_id desc
+        limit 1
+        """,
+    )
+    assert built is not None
+    expected = (
+        f"Fitted by `ecom predict` at {run_at:%Y-%m-%d %H:%M} UTC on the marts built "
+        f"at {built:%Y-%m-%d %H:%M} UTC, with orders up to {as_of} (run {run_id}, "
+        f"seed {seed})."
+    )
+    assert any(c.value.startswith(expected) for c in at.caption), [
+        c.value for c in at.caption
+    ]
 
 
 def test_page_reads_only_marts_and_ml(warehouse, monkeypatch):

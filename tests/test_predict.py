@@ -16,7 +16,7 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 from core import db
 from core.dbt_runner import DBT_PROJECT_DIR
 from core.errors import EcomError
-from predict import clv, customers, forecast, segments, tables
+from predict import clv, customers, forecast, segments, status, tables
 from predict.run import (
     RFM_SQL,
     STEPS,
@@ -136,6 +136,100 @@ def test_monthly_revenue_keeps_complete_months_only():
     assert series.loc["2024-02-01"].tolist() == [5.0, 5.0, 0.0]
 
 
+def seasonal_history(months: int, start: float = 100.0) -> np.ndarray:
+    """Revenue growing 2 % a month with a yearly peak, strictly positive."""
+    t = np.arange(months)
+    return start * 1.02**t * (1 + 0.3 * np.sin(2 * np.pi * t / 12))
+
+
+def test_each_series_is_forecast_by_the_rules():
+    full = seasonal_history(36)
+    chosen = forecast.predict_series(full, 6)
+    assert (chosen.fallback, chosen.reason) == (False, None)
+    assert chosen.forecast.spec == "ETS(A,A,A) on log"
+    assert set(chosen.forecast.lower) == {80, 95}
+
+    # a month without sales: ETS on revenue (the log of zero is undefined)
+    gap = full.copy()
+    gap[20] = 0.0
+    chosen = forecast.predict_series(gap, 6)
+    assert not chosen.fallback and chosen.forecast.spec == "ETS(A,A,A)"
+    assert (
+        chosen.reason == "1 month without sales: fitted on revenue, not on log revenue"
+    )
+
+    # stopped selling: the moving average of the last 3 months, zero
+    stopped = full.copy()
+    stopped[-4:] = 0.0
+    chosen = forecast.predict_series(stopped, 6)
+    assert chosen.fallback and chosen.forecast.spec == "moving average (3)"
+    assert list(chosen.forecast.mean) == [0.0] * 6
+    assert chosen.reason == "no sales in the last 4 months: the series stopped selling"
+
+    # 14 months of sales (a category added 22 months into 36): last year's month
+    late = np.concatenate([np.zeros(22), full[:14]])
+    chosen = forecast.predict_series(late, 3)
+    assert chosen.fallback and chosen.forecast.spec == "seasonal naive"
+    assert list(chosen.forecast.mean) == list(full[2:5])
+    assert chosen.reason == ("14 months of sales: ETS with yearly seasonality needs 24")
+    chosen = forecast.predict_series(full[:9], 2)
+    assert chosen.forecast.spec == "moving average (3)"
+    assert list(chosen.forecast.mean) == [pytest.approx(full[6:9].mean())] * 2
+
+    with pytest.raises(forecast.ForecastError, match="no sales in the 36"):
+        forecast.predict_series(np.zeros(36), 6)
+
+
+def test_a_backtest_without_sales_has_no_percentage_errors():
+    months = pd.date_range("2023-01-01", periods=36, freq="MS")
+    values = seasonal_history(36)
+    values[-6:] = 0.0  # the whole backtest window
+    series = pd.DataFrame({"all": values}, index=months)
+    rows = forecast.backtest(series, origins=6, horizon=6)
+    assert rows["ape"].isna().all()
+    # ETS only where it is used: until the series has gone 3 months without sales
+    assert sorted(rows.loc[rows["model"] == "ets", "origin"].unique()) == [
+        months[29].date(),
+        months[30].date(),
+        months[31].date(),
+    ]
+    metrics = forecast.metrics(rows).set_index("model")
+    assert metrics["mape"].isna().all() and (metrics["forecasts"] == 0).all()
+    assert metrics.loc["ets", "beats_baselines"] is None
+
+
+def test_no_nan_or_infinity_reaches_json_or_a_required_column():
+    value = {"a": float("nan"), "b": [np.float64("inf"), 1.5], "c": np.int64(3)}
+    assert tables.as_json(value) == '{"a": null, "b": [null, 1.5], "c": 3}'
+    frame = pd.DataFrame(
+        {
+            "k": [2, 3],
+            "silhouette": [np.inf, 0.5],
+            "inertia": [1.0, 2.0],
+            "is_chosen": [True, False],
+        }
+    )
+    assert tables.checked("segment_k_selection", frame)["silhouette"].isna().sum() == 1
+    frame["inertia"] = [np.nan, 2.0]
+    with pytest.raises(ValueError, match=r"ml\.segment_k_selection\.inertia"):
+        tables.checked("segment_k_selection", frame)
+
+
+def test_a_failing_model_is_skipped_with_its_reason():
+    found = status.Statuses()
+    assert found.attempt("customer_clv", lambda: 1 / 0) is None
+    assert found.attempt("customer_segments", lambda: 7) == 7
+    assert found.as_list() == [
+        {
+            "model": "customer_clv",
+            "scope": "all",
+            "status": "skipped",
+            "method": None,
+            "reason": "the fit failed (ZeroDivisionError: division by zero)",
+        }
+    ]
+
+
 # ---------------------------------------------------------- on a real warehouse
 
 
@@ -170,6 +264,37 @@ def test_ml_tables_have_the_documented_columns(predicted):
     expected = {t: [c for c, _ in spec] for t, spec in tables.TABLES.items()}
     expected["model_runs"] = tables.MODEL_RUNS_COLUMNS
     assert dict(actual) == expected
+
+
+def test_the_run_records_each_model_and_the_build(predicted):
+    env = predicted["env"]
+    summary = predicted["summary"]
+    categories = frame(
+        env, "select distinct category from marts.fct_order_items order by 1"
+    )["category"].tolist()
+    assert [(m["model"], m["scope"]) for m in summary["models"]] == [
+        ("revenue_forecast", "all"),
+        *(("revenue_forecast", c) for c in categories),
+        ("forecast_backtest", "all"),
+        ("customer_clv", "all"),
+        ("clv_calibration", "all"),
+        ("customer_segments", "all"),
+    ]
+    # on three years of a healthy shop every model fits as designed
+    assert {m["status"] for m in summary["models"]} == {"fitted"}
+    run = frame(
+        env,
+        "select models, marts_built_at, run_at from ml.model_runs where run_id = %s",
+        (summary["run_id"],),
+    ).iloc[0]
+    assert run["models"] == summary["models"]
+    built = frame(
+        env,
+        "select greatest((select max(refreshed_at) from marts.fct_orders),"
+        " (select max(refreshed_at) from marts.fct_order_items)) as built",
+    )["built"][0]
+    assert run["marts_built_at"] == built < run["run_at"]
+    assert summary["marts_built_at"] == built.isoformat()
 
 
 def test_backtest_metrics_recomputed_from_the_backtest_rows(predicted):

@@ -10,6 +10,7 @@ import plotly.express as px
 import streamlit as st
 
 from streamlit_app import ui
+from streamlit_app.predictions_page.model_status import BACKTEST, Models
 
 MODEL_NAMES = {
     "ets": "ETS",
@@ -34,19 +35,30 @@ def series_beating(ets: pd.DataFrame) -> int:
 
 
 def section(
-    metrics: pd.DataFrame, horizons: pd.DataFrame, series: list[str], picked: str
+    metrics: pd.DataFrame,
+    horizons: pd.DataFrame,
+    series: list[str],
+    picked: str | None,
+    models: Models,
 ) -> None:
     st.subheader("Backtest: ETS against the baselines")
+    if metrics.empty or picked is None:
+        models.not_fitted(BACKTEST, "backtest")
+        return
     ets = ets_metrics(metrics)
-    st.caption(_summary(ets))
+    st.caption(_summary(metrics, ets))
+    note = models.reason(BACKTEST)
+    if note:
+        st.caption(f"Note: {ui.plain(note)}.")
     _comparison_table(_comparison(metrics, ets, series))
     st.markdown("**MAPE by months ahead** (the series chosen above)")
     _horizon_chart(horizons, picked)
 
 
-def _summary(ets: pd.DataFrame) -> str:
+def _summary(metrics: pd.DataFrame, ets: pd.DataFrame) -> str:
+    ets = ets[ets["mape_pct"].notna()]  # no month with sales: no MAPE
     losing = ets[~_beats_baselines(ets)]
-    forecasts = int(ets["forecasts"].max()) if len(ets) else 0
+    forecasts = int(metrics["forecasts"].max()) if len(metrics) else 0
     summary = (
         f"Rolling origin over the last 6 months of history: each model is refitted "
         f"at each origin and forecasts up to 6 months ahead ({forecasts} forecasts "

@@ -64,6 +64,8 @@ AT_RISK_ORDER = [
 
 
 def section(top: pd.DataFrame, at_risk: pd.DataFrame) -> None:
+    if top.empty:  # no CLV on this run: the section above says why
+        return
     st.markdown("**Top predicted-value customers**")
     ui.table(
         top[TOP_ORDER],

@@ -1,6 +1,7 @@
 """The Predictions page's revenue forecast: one series at a time (the total or a
 category), actuals and fitted values, the ETS forecast with its 80 % and 95 %
-prediction intervals, and the forecast as a table.
+prediction intervals (or the simpler model a series fell back to, and why), and
+the forecast as a table.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from streamlit_app import ui
+from streamlit_app.predictions_page.model_status import FORECAST, Models
 
 BOUNDS = ("forecast", "lo80", "hi80", "lo95", "hi95")
 
@@ -31,23 +33,39 @@ def rgba(color: str, alpha: float) -> str:
     return f"rgba({', '.join(channels)}, {alpha})"
 
 
-def section(forecast: pd.DataFrame, series: list[str]) -> str:
-    """Draw the section; return the series the user picked."""
+def section(forecast: pd.DataFrame, series: list[str], models: Models) -> str | None:
+    """Draw the section; return the series the user picked (None: no forecast)."""
     st.subheader("Revenue forecast")
+    if not series:
+        models.not_fitted(FORECAST, "revenue forecast")
+        return None
     picked = st.selectbox(
         "Series", series, format_func=series_name, key="prediction_series"
     )
     shown = forecast[forecast["category"] == picked]
     history = shown[~shown["is_forecast"]]
     future = shown[shown["is_forecast"]]
-    st.caption(
-        f"Monthly net revenue of complete months and the next {len(future)} months "
-        "forecast by ETS (exponential smoothing with trend and yearly seasonality, "
-        "on log revenue), with 80 % and 95 % prediction intervals."
-    )
+    st.caption(_caption(len(future), models.of(FORECAST, picked)))
     ui.chart(_chart(history, _joined(history, future)), height=420)
     _table(future, picked)
     return picked
+
+
+def _caption(months: int, status: dict | None) -> str:
+    text = f"Monthly net revenue of complete months and the next {months} months "
+    if status is not None and status["status"] == "fallback":
+        return (
+            text
+            + f"forecast by {ui.plain(status['method'])} instead of ETS: "
+            + f"{ui.plain(status['reason'])}. No prediction intervals."
+        )
+    text += (
+        "forecast by ETS (exponential smoothing with trend and yearly seasonality, "
+        "on log revenue), with 80 % and 95 % prediction intervals."
+    )
+    if status is not None and status["reason"]:
+        text += f" Note: {ui.plain(status['reason'])}."
+    return text
 
 
 def _joined(history: pd.DataFrame, future: pd.DataFrame) -> pd.DataFrame:

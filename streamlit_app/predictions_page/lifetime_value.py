@@ -10,13 +10,23 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from streamlit_app import ui
+from streamlit_app.predictions_page.model_status import CALIBRATION, CLV, Models
 
 TIERS = ("high", "medium", "low", "very low")
 TIER_COLORS = dict(zip(TIERS, ui.COLORS, strict=False))
 
 
-def section(histogram: pd.DataFrame, tiers: pd.DataFrame) -> None:
+def section(histogram: pd.DataFrame, tiers: pd.DataFrame, models: Models) -> None:
     st.subheader("Customer lifetime value and churn risk")
+    if tiers.empty:
+        models.not_fitted(CLV, "customer lifetime value")
+        return
+    status = models.of(CLV)
+    if status is not None and status["status"] == "fallback":
+        st.caption(
+            f"Value per purchase: {ui.plain(status['method'])}, as Gamma-Gamma could "
+            f"not be used ({ui.plain(status['reason'])})."
+        )
     st.caption(
         "Per customer, BG/NBD gives the probability of still being active and the "
         "expected purchases in the next 12 months; Gamma-Gamma the expected value of "
@@ -131,11 +141,15 @@ def _tiers_table(tiers: pd.DataFrame) -> None:
     )
 
 
-def calibration(calibration: pd.DataFrame, parameters: pd.DataFrame) -> None:
+def calibration(
+    calibration: pd.DataFrame, parameters: pd.DataFrame, models: Models
+) -> None:
     """The hold-out check of the CLV model, in an expander."""
     with st.expander("How reliable is the CLV model? Hold-out calibration"):
-        if len(calibration):
-            st.caption(_calibration_summary(calibration))
+        if calibration.empty:
+            models.not_fitted(CALIBRATION, "hold-out check")
+            return
+        st.caption(_calibration_summary(calibration))
         groups = calibration[calibration["frequency_group"] != "all"]
         ui.chart(_calibration_chart(groups), height=320)
         _calibration_tables(calibration, parameters)
@@ -150,11 +164,12 @@ def _calibration_summary(calibration: pd.DataFrame) -> str:
         f"the purchase days from {start} to {end} of the customers known by then."
     )
     if len(overall):
+        error = overall["error_pct"].iloc[0]
         text += (
             f" In total it predicted {overall['predicted_total'].iloc[0]:,.0f} "
-            f"against {overall['actual_total'].iloc[0]:,.0f} actual "
-            f"({overall['error_pct'].iloc[0]:+.0f}%): read the predicted value "
-            "as a ranking and a rough level."
+            f"against {overall['actual_total'].iloc[0]:,.0f} actual"
+            + (f" ({error:+.0f}%)" if pd.notna(error) else "")
+            + ": read the predicted value as a ranking and a rough level."
         )
     return text
 

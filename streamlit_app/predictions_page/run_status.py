@@ -1,6 +1,6 @@
-"""The Predictions page's data and run status: reads every section's data from
-schema `ml`, shows what to run when the predictions are missing or unreadable
-(and stops the page), and says which run the page shows.
+"""The Predictions page's data: reads every section's data from schema `ml`, and
+shows what to run when the predictions are missing or unreadable (and stops the
+page). Which run the page shows, and how old it is: `model_status`.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ def _gather(ml: predictions.PredictionsStatus) -> dict[str, Any]:
     """Every section's data, read at the same time."""
     return warehouse.gather(
         run=lambda: predictions.model_run(ml),
+        models=lambda: predictions.model_statuses(ml),
         forecast=lambda: predictions.revenue_forecast(ml),
         metrics=lambda: predictions.forecast_metrics(ml),
         horizons=lambda: predictions.backtest_by_horizon(ml),
@@ -93,19 +94,3 @@ def load() -> dict[str, Any]:
         )
         retry_button()
         st.stop()
-
-
-def caption(run: dict[str, Any] | None) -> None:
-    """Which run of `ecom predict` the page shows, and that the filters do not apply."""
-    if run is not None:
-        st.caption(
-            f"Computed by `ecom predict` from the marts as of {run['as_of_date']} "
-            f"(run {run['run_id']}, {run['run_at']:%Y-%m-%d %H:%M} UTC, seed "
-            f"{run['seed']}). The sidebar filters do not apply to this page: the "
-            "models are fitted on the whole history."
-        )
-    else:
-        st.caption(
-            "The sidebar filters do not apply to this page: the models are fitted on "
-            "the whole history."
-        )

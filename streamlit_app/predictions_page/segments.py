@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from streamlit_app import ui
+from streamlit_app.predictions_page.model_status import SEGMENTS, Models
 
 
 def section(
@@ -18,8 +19,12 @@ def section(
     points: pd.DataFrame,
     k_selection: pd.DataFrame,
     crosstab: pd.DataFrame,
+    models: Models,
 ) -> None:
     st.subheader("Customer segments (K-means)")
+    if profiles.empty:
+        models.not_fitted(SEGMENTS, "customer segments")
+        return
     chosen_k = k_selection[k_selection["is_chosen"]]
     k = int(chosen_k["k"].iloc[0]) if len(chosen_k) else len(profiles)
     silhouette = chosen_k["silhouette"].iloc[0] if len(chosen_k) else None

@@ -82,6 +82,7 @@ select
     seed,
     as_of_date,
     run_at,
+    marts_built_at,
     seconds
 from ml.model_runs
 order by run_id desc
@@ -90,9 +91,64 @@ limit 1
 
 
 def model_run(ml: PredictionsStatus) -> dict[str, Any] | None:
-    """The latest run of the predictions (None if model_runs is empty)."""
+    """The latest run of the predictions (None if model_runs is empty): when it
+    was fitted (run_at) and on which build of the marts (marts_built_at: None
+    for a run that did not record it)."""
     frame = _ml_query(ml, _MODEL_RUN_SQL)
-    return frame.iloc[0].to_dict() if len(frame) else None
+    if not len(frame):
+        return None
+    run = frame.iloc[0].to_dict()
+    for column in ("run_at", "marts_built_at"):
+        run[column] = None if pd.isna(run[column]) else pd.Timestamp(run[column])
+    return run
+
+
+# Per model of the latest run: fitted, fallback or skipped, and why (null for a
+# run that did not record it).
+_MODEL_STATUS_SQL = """
+with latest as (
+    select models
+    from ml.model_runs
+    order by run_id desc
+    limit 1
+)
+
+select
+    statuses.model,
+    statuses.scope,
+    statuses.status,
+    statuses.method,
+    statuses.reason
+from latest
+cross join lateral jsonb_to_recordset(coalesce(latest.models, '[]'::jsonb))
+    as statuses (model text, scope text, status text, method text, reason text)
+"""
+
+
+def model_statuses(ml: PredictionsStatus) -> pd.DataFrame:
+    """model, scope ('all', or the category of a forecast), status, method,
+    reason: one row per model of the latest run, in the order they were fitted
+    (None where the run recorded none)."""
+    frame = _ml_query(ml, _MODEL_STATUS_SQL)
+    return frame.astype(object).where(frame.notna(), None)
+
+
+# The latest build of the marts the predictions read, as predict/run.py stamps
+# a run with it: the start of the latest dbt run that wrote the facts.
+_LATEST_BUILD_SQL = """
+select greatest(
+    (select max(refreshed_at) from marts.fct_orders),
+    (select max(refreshed_at) from marts.fct_order_items)
+) as built_at
+"""
+
+
+def latest_build() -> pd.Timestamp | None:
+    """When the latest build of the facts started; None when the facts carry no
+    build stamp. Not cached: a build elsewhere is seen at once."""
+    frame = query(_LATEST_BUILD_SQL, cached=False)
+    value = frame["built_at"].iloc[0] if len(frame) else None
+    return None if value is None or pd.isna(value) else pd.Timestamp(value)
 
 
 _REVENUE_FORECAST_SQL = """

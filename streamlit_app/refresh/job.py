@@ -16,12 +16,13 @@ comes from run_results.json.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -356,12 +357,19 @@ def _mtime(path: Path) -> int | None:
         return None
 
 
+# A refresh whose build succeeded and whose refit failed is recorded as a
+# success (the marts are rebuilt: the edits need no new build) with this in its
+# message; the page shows it as a warning, never as a plain success.
+PREDICTIONS_NOT_REFITTED = "The predictions were not refitted"
+
+
 def run_predictions(env: dict[str, str]) -> tuple[bool, str]:
-    """`python -m predict` in a child process with the build credentials."""
+    """`python -m predict --json` in a child process with the build credentials:
+    (True, what was refitted) or (False, why the refit failed)."""
     process_env = _child_env(env) | {"NO_COLOR": "1", "TERM": "dumb"}
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", "predict"],
+        [sys.executable, "-m", "predict", "--json"],
         cwd=PROJECT_ROOT,
         env=process_env,
         stdin=subprocess.DEVNULL,
@@ -373,29 +381,70 @@ def run_predictions(env: dict[str, str]) -> tuple[bool, str]:
     )
     seconds = time.monotonic() - started
     if result.returncode == 0:
-        return True, f"Predictions refitted in {seconds:.0f} s."
+        return True, refitted_message(result.stdout, seconds)
     lines = [
         line.strip()
         for line in (result.stderr + result.stdout).splitlines()
         if line.strip()
     ]
     reason = plain(lines[-1]) if lines else f"exit code {result.returncode}"
-    return False, f"The predictions failed: {reason}"
+    reason = reason.removeprefix("error: ").rstrip(".")
+    return False, (
+        f"{PREDICTIONS_NOT_REFITTED}: {reason}. The Predictions page still shows "
+        "the previous fit."
+    )
 
 
-def summary(state: RefreshState) -> str:
-    """The run's outcome in words (also stored in app.refresh_runs.message)."""
-    if state.status == "failed":
-        if not state.errors:
-            return "The refresh failed."
-        return "\n".join(state.errors)
+def refitted_message(output: str, seconds: float) -> str:
+    """The refit's outcome: its time, and how many models fell back or were
+    skipped (from the statuses `python -m predict --json` printed)."""
+    text = f"Predictions refitted in {seconds:.0f} s."
+    try:
+        models = json.loads(output.strip().splitlines()[-1])["models"]
+        counts = Counter(str(row["status"]) for row in models)
+    except (ValueError, IndexError, KeyError, TypeError):
+        return text
+    notes = []
+    if counts["fallback"]:
+        notes.append(f"{counts['fallback']} fell back to a simpler model")
+    if counts["skipped"]:
+        notes.append(f"{counts['skipped']} could not be fitted")
+    if notes:
+        text += (
+            f" Of {len(models)} models, "
+            + " and ".join(notes)
+            + ": the Predictions page says why."
+        )
+    return text
+
+
+def shown_status(status: str, message: str | None) -> str:
+    """A run's status as the page lists it: a success whose refit failed says so."""
+    if status == "success" and PREDICTIONS_NOT_REFITTED in (message or ""):
+        return "success, predictions not refitted"
+    return status
+
+
+def build_summary(state: RefreshState) -> str:
+    """The build's outcome in words: models built, tests passed, time."""
     parts = [
         f"{state.models_built} models built",
         f"{state.tests_passed} tests passed",
     ]
     if state.warnings:
         parts.append(f"{state.warnings} warnings")
-    text = ", ".join(parts) + f" in {state.elapsed_seconds:.0f} s."
+    return ", ".join(parts) + f" in {state.elapsed_seconds:.0f} s."
+
+
+def summary(state: RefreshState) -> str:
+    """The run's outcome in words (also stored in app.refresh_runs.message): the
+    build's, then the refit's (a failed refit is named, see
+    PREDICTIONS_NOT_REFITTED)."""
+    if state.status == "failed":
+        if not state.errors:
+            return "The refresh failed."
+        return "\n".join(state.errors)
+    text = build_summary(state)
     if state.predictions_message:
         text += " " + state.predictions_message
     return text

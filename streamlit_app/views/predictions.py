@@ -3,7 +3,8 @@ risk, K-means segments. Reads schema `ml`, written by `ecom predict`
 (docs/predictions.md); the global filters do not apply.
 
 The sections live in `streamlit_app/predictions_page/`; this script runs them in
-order.
+order. A model that fell back or was skipped is explained at the top and in its
+section; a fit older than the latest build of the marts is flagged.
 """
 
 import streamlit as st
@@ -14,6 +15,7 @@ from streamlit_app.predictions_page import (
     forecast,
     kpi_cards,
     lifetime_value,
+    model_status,
     run_status,
     segments,
 )
@@ -21,17 +23,23 @@ from streamlit_app.predictions_page import (
 st.title("Predictions")
 
 loaded = run_status.load()  # stops the page when there are no predictions to show
-run_status.caption(loaded["run"])
+models = model_status.Models(loaded["models"])
+model_status.caption(loaded["run"], model_status.latest_build())
+models.overview()
 kpi_cards.draw(loaded["forecast"], loaded["metrics"], loaded["tiers"])
 
 series = forecast.series_of(loaded["forecast"])
-picked = forecast.section(loaded["forecast"], series)
-backtest.section(loaded["metrics"], loaded["horizons"], series, picked)
+picked = forecast.section(loaded["forecast"], series, models)
+backtest.section(loaded["metrics"], loaded["horizons"], series, picked, models)
 
-lifetime_value.section(loaded["histogram"], loaded["tiers"])
+lifetime_value.section(loaded["histogram"], loaded["tiers"], models)
 customer_lists.section(loaded["top"], loaded["at_risk"])
-lifetime_value.calibration(loaded["calibration"], loaded["parameters"])
+lifetime_value.calibration(loaded["calibration"], loaded["parameters"], models)
 
 segments.section(
-    loaded["profiles"], loaded["points"], loaded["k_selection"], loaded["crosstab"]
+    loaded["profiles"],
+    loaded["points"],
+    loaded["k_selection"],
+    loaded["crosstab"],
+    models,
 )

@@ -8,6 +8,7 @@ shows its result and the recent refreshes.
 import streamlit as st
 
 from streamlit_app import auth, refresh, ui
+from streamlit_app.refresh.job import build_summary, shown_status
 
 POLL_SECONDS = 1.0
 _NOTICE = "refresh_notice"
@@ -139,9 +140,19 @@ def _result(state: refresh.RefreshState) -> None:
     cards[1].metric("Tests passed", f"{state.tests_passed:,}")
     cards[2].metric("Tests failed", f"{state.tests_failed:,}")
     cards[3].metric("Elapsed", _duration(state.elapsed_seconds))
+    if state.status == "success" and state.predictions_ok is False:
+        # the marts are new, the predictions are not: not a plain success
+        st.warning(
+            f"Warehouse refreshed by {state.requested_by}: {build_summary(state)} "
+            "The dashboards show the new figures, but the predictions could not be "
+            "refitted: the Predictions page still shows the previous fit.",
+            icon=":material/warning:",
+        )
+        st.error(state.predictions_message, icon=":material/insights:")
+        return
     if state.status == "success":
         st.success(
-            f"Warehouse refreshed by {state.requested_by}: {state.message} "
+            f"Warehouse refreshed by {state.requested_by}: {build_summary(state)} "
             "The dashboards show the new figures.",
             icon=":material/check_circle:",
         )
@@ -160,10 +171,7 @@ def _result(state: refresh.RefreshState) -> None:
             wrap_lines=True,
         )
     if state.predictions_message:
-        if state.predictions_ok:
-            st.success(state.predictions_message, icon=":material/insights:")
-        else:
-            st.warning(state.predictions_message, icon=":material/insights:")
+        st.success(state.predictions_message, icon=":material/insights:")
 
 
 notice = st.session_state.pop(_NOTICE, None)
@@ -186,6 +194,10 @@ else:
 
 st.subheader("Recent refreshes")
 runs = refresh.history()
+runs["status"] = [
+    shown_status(status, message)
+    for status, message in zip(runs["status"], runs["message"], strict=True)
+]
 ui.table(
     runs.rename(
         columns={
