@@ -37,6 +37,10 @@ def values(seed: str) -> tuple[str, ...]:
     return _values(seed)
 
 
+# The member a source that does not give a value gets (payment method, channel
+# type, customer segment): the generator never draws it.
+UNKNOWN = "unknown"
+
 ORDER_STATUSES = values("order_statuses")
 PAYMENT_STATUSES = values("payment_statuses")
 PAYMENT_METHODS = values("payment_methods")

@@ -12,6 +12,7 @@ import psycopg
 from psycopg import sql
 
 from core import enums
+from core.errors import EcomError
 
 SQL_DIR = Path(__file__).with_name("sql")
 
@@ -28,6 +29,8 @@ def apply_schema(conn: psycopg.Connection) -> None:
         " to_regclass('raw.order_items') is not null"
         " and to_regnamespace('app') is not null"
     ).fetchone()
+    if exists:
+        _refuse_integer_ids(conn)
     if exists and not may_create:
         return
     with conn.transaction():
@@ -35,6 +38,23 @@ def apply_schema(conn: psycopg.Connection) -> None:
         conn.execute("select pg_advisory_xact_lock(hashtext('ecom.raw_schema'))")
         for path in sorted(SQL_DIR.glob("*.sql")):
             conn.execute(render_ddl(conn, path.read_text(encoding="utf-8")))
+
+
+def _refuse_integer_ids(conn: psycopg.Connection) -> None:
+    """Raw tables made before ids became text (integer ids) can't take the
+    source's own ids: say so in one line instead of failing half-way."""
+    old = conn.execute(
+        "select format_type(atttypid, atttypmod) from pg_attribute"
+        " where attrelid = 'raw.orders'::regclass and attname = 'order_id'"
+        " and atttypid <> 'varchar'::regtype"
+    ).fetchone()
+    if old:
+        raise EcomError(
+            f"the raw tables of this database have {old[0]} ids (made by an "
+            "earlier version); ids are text now: load your files into a new "
+            "database, or drop the schema raw (`drop schema raw cascade`) and "
+            "load them again"
+        )
 
 
 def render_ddl(conn: psycopg.Connection, text: str) -> str:

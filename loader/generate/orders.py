@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from core.enums import CHANNEL_TYPES
+from core.enums import CHANNEL_TYPES, UNKNOWN
 from loader.generate.calendar_curves import DAY, civil
 from loader.generate.catalog import Catalog
 from loader.generate.customers import PERSONA
@@ -99,7 +99,8 @@ def _order_fields(
     use = (promo >= 0) & (rng.random(n) < PERSONA["promo_use"][p])
     promo = np.where(use, promo, -1)
     ctype = np.asarray([CHANNEL_TYPES.index(ch[1]) for ch in CHANNELS])[channel]
-    mix = np.cumsum(np.asarray([PAYMENT_MIX[t] for t in CHANNEL_TYPES]), axis=1)
+    known_types = [t for t in CHANNEL_TYPES if t != UNKNOWN]
+    mix = np.cumsum(np.asarray([PAYMENT_MIX[t] for t in known_types]), axis=1)
     method = (rng.random(n)[:, None] > mix[ctype]).sum(axis=1).clip(0, 4)
     return channel, region, promo, use, ctype, method
 

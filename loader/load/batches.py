@@ -3,14 +3,16 @@ reconciliation and encoding checks, and whether a file was loaded before."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from core.errors import EcomError
 from loader.load.catalog import TableSpec
 from loader.load.files import SourceFile
+from loader.load.totals import MoneyTotals, as_json
 
 
 @dataclass
@@ -23,6 +25,7 @@ class FileResult:
     rows_rejected: int = 0
     seconds: float = 0.0
     batch_id: int | None = None
+    money: MoneyTotals = field(default_factory=dict)
 
 
 def _open_batch(cur: psycopg.Cursor, spec: TableSpec, source: SourceFile) -> int:
@@ -48,11 +51,17 @@ def _close_batch(cur: psycopg.Cursor, result: FileResult) -> None:
             f"{result.rows_loaded} loaded, {result.rows_rejected} rejected); "
             "nothing was written"
         )
+    for column, (read, loaded, rejected) in result.money.items():
+        if read != loaded + rejected:
+            raise EcomError(
+                f"{result.file}: {column} totals do not reconcile ({read} read, "
+                f"{loaded} loaded, {rejected} rejected); nothing was written"
+            )
     cur.execute(
         """
         update raw.load_batches
         set load_method = %s, rows_read = %s, rows_loaded = %s, rows_rejected = %s,
-            finished_at = clock_timestamp()
+            money_totals = %s, finished_at = clock_timestamp()
         where batch_id = %s
         """,
         [
@@ -60,6 +69,7 @@ def _close_batch(cur: psycopg.Cursor, result: FileResult) -> None:
             result.rows_read,
             result.rows_loaded,
             result.rows_rejected,
+            Jsonb(as_json(result.money)) if result.money else None,
             result.batch_id,
         ],
     )

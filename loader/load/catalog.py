@@ -30,6 +30,7 @@ class Column:
     sql_type: str
     not_null: bool
     has_default: bool
+    default_sql: str | None = None  # the default's expression, e.g. now()
 
 
 @dataclass
@@ -71,6 +72,13 @@ class TableSpec:
     def required(self) -> list[str]:
         return [c.name for c in self.columns if c.not_null and not c.has_default]
 
+    @property
+    def money(self) -> list[str]:
+        """The money columns: those kept to 4 decimals (see the DDL). Each
+        load records their totals (read = loaded + rejected)."""
+        names = {name for name, _ in self.checks}
+        return [c.name for c in self.columns if f"{c.name}_at_most_4_decimals" in names]
+
 
 def read_table_spec(conn: psycopg.Connection, table: str) -> TableSpec:
     columns = [
@@ -78,8 +86,9 @@ def read_table_spec(conn: psycopg.Connection, table: str) -> TableSpec:
         for row in conn.execute(
             """
             select a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-                   a.atthasdef
+                   a.atthasdef, pg_get_expr(d.adbin, d.adrelid)
             from pg_attribute a
+            left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
             where a.attrelid = %s::regclass and a.attnum > 0 and not a.attisdropped
             order by a.attnum
             """,

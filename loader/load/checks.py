@@ -36,7 +36,7 @@ def _field_checks(spec: TableSpec, cols: list[str]) -> list[sql.Composable]:
     values that don't parse as the column's type (the same input functions as
     COPY and casts, asked without raising)."""
     types = {c.name: c.sql_type for c in spec.columns}
-    not_null = {c.name for c in spec.columns if c.not_null}
+    not_null = set(spec.required)  # an empty field takes the default
     checks = []
     for c in cols:
         ident = sql.Identifier(c)
@@ -142,6 +142,9 @@ def _key_checks(spec: TableSpec, cols: list[str]) -> _Checks:
     other rows of the table, the same for unique indexes on expressions."""
     table = sql.Identifier("raw", spec.name)
     own = _Checks(problems=[sql.SQL("t._checks")])
+    for c in spec.primary_key:
+        if c in cols:
+            own.problems.append(_reserved_id_check(c))
     keys = [spec.primary_key, *spec.unique_keys]
     for i, key in enumerate(keys):
         if not key or not set(key) <= set(cols):
@@ -185,6 +188,22 @@ def _key_checks(spec: TableSpec, cols: list[str]) -> _Checks:
         if set(index.columns) <= set(cols) and spec.primary_key:
             _unique_index_checks(own, spec, index, f"x{i}")
     return own
+
+
+# Rows created in the app take ids `app-<n>`: a file may not bring such ids, so
+# the two can never collide (and a load never overwrites an app-created row).
+APP_ID_PREFIX = "app-"
+
+
+def _reserved_id_check(column: str) -> sql.Composable:
+    return sql.SQL("case when starts_with(lower(t.{c}), {p}) then {m} end").format(
+        c=sql.Identifier(column),
+        p=sql.Literal(APP_ID_PREFIX),
+        m=sql.Literal(
+            f"{column}: ids starting with '{APP_ID_PREFIX}' are kept for rows "
+            "created in the app"
+        ),
+    )
 
 
 def _unique_index_checks(

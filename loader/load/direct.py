@@ -15,6 +15,7 @@ from loader.load.raw_table import (
     _is_empty,
     _may_skip_triggers,
 )
+from loader.load.sql_parts import COPY_CSV_OPTIONS
 
 
 def _stream(
@@ -48,9 +49,10 @@ def _copy_direct(
         cur.execute("set local session_replication_role = replica")
     else:
         wait_for_parents()  # the triggers check each row against its parent
-    statement = sql.SQL("copy raw.{} ({}) from stdin with (format csv)").format(
+    statement = sql.SQL("copy raw.{} ({}) from stdin with ({})").format(
         sql.Identifier(source.table),
         sql.SQL(", ").join(map(sql.Identifier, source.columns)),
+        COPY_CSV_OPTIONS,
     )
     empty = _is_empty(cur, spec.name)
     rebuild = _drop_secondary_indexes(cur, spec) if empty else []

@@ -35,7 +35,9 @@ from loader.load.files import (
     read_header,
     take_checksum,
 )
+from loader.load.reject_limit import DEFAULT_MAX_REJECT_RATE, check_reject_limit
 from loader.load.sift import _sift
+from loader.load.totals import ReservedIds, direct_totals
 
 ProgressCallback = Callable[[str, int, int], None]
 
@@ -48,6 +50,7 @@ def _load_file(
     source: SourceFile,
     on_bytes: Callable[[int], None] | None,
     wait_for_parents: Callable[[], None],
+    max_reject_rate: float = DEFAULT_MAX_REJECT_RATE,
 ) -> FileResult:
     """Load one file in one transaction (a savepoint when the connection is in
     one already): direct COPY, else the sifted path."""
@@ -67,8 +70,14 @@ def _load_file(
             result.rows_read = result.rows_loaded = _copy_direct(
                 cur, spec, source, count_bytes, wait_for_parents
             )
+            result.money = direct_totals(cur, spec, source.columns, result.batch_id)
             _close_batch(cur, result)
-    except (psycopg.errors.DataError, psycopg.errors.IntegrityError, _DirectCopyFailed):
+    except (
+        psycopg.errors.DataError,
+        psycopg.errors.IntegrityError,
+        _DirectCopyFailed,
+        ReservedIds,
+    ):
         # Some row is bad or its key exists already: the transaction was rolled
         # back; take the sifted path in a new one.
         if on_bytes:
@@ -76,7 +85,7 @@ def _load_file(
         result.method = "sifted"
         with conn.transaction(), conn.cursor() as cur:
             result.batch_id = _open_batch(cur, spec, source)
-            read, loaded, rejected = _sift(
+            read, loaded, rejected, money = _sift(
                 cur, spec, source, result.batch_id, on_bytes, wait_for_parents
             )
             result.rows_read, result.rows_loaded, result.rows_rejected = (
@@ -84,7 +93,9 @@ def _load_file(
                 loaded,
                 rejected,
             )
+            result.money = money
             _check_encoding(source.path.name, result, cur, result.batch_id)
+            check_reject_limit(cur, result, max_reject_rate)
             _close_batch(cur, result)
     result.seconds = time.perf_counter() - started
     return result
@@ -99,8 +110,15 @@ def load_directory(
     on_file: Callable[[str, int], None] | None = None,
     on_bytes: Callable[[str, int], None] | None = None,
     on_done: Callable[[FileResult], None] | None = None,
+    timezone: str = "UTC",
+    max_reject_rate: float = DEFAULT_MAX_REJECT_RATE,
 ) -> list[FileResult]:
     """Load every CSV of `data_dir` into raw; return one result per file.
+
+    Timestamps without an offset, and dates, are read in `timezone` (the load's
+    sessions are pinned to it, so the server's own setting never moves a
+    date). A file with more than `max_reject_rate` of its rows rejected is not
+    loaded at all and fails the load (see reject_limit).
 
     All headers are checked before anything is written. Files already loaded
     (same table and checksum) are skipped unless `force`, or unless rows of
@@ -116,13 +134,20 @@ def load_directory(
     ones commit.
     """
     data_dir = Path(data_dir)
+    if not 0 <= max_reject_rate <= 1:
+        raise EcomError(
+            f"max reject rate {max_reject_rate} is not between 0 and 1 "
+            "(e.g. 0.1 for 10 %)"
+        )
     paths = discover(data_dir)
+    _check_timezone(env, timezone)
     specs, sources = _prepare(env, paths, replace)
     by_table = {t: [s for s in sources if s.table == t] for t in TABLES}
     by_table = {t: files for t, files in by_table.items() if files}
     loads = _TableLoads(
         env, specs, by_table, force or replace, on_file, on_bytes, on_done
     )
+    loads.max_reject_rate, loads.timezone = max_reject_rate, timezone
     if replace:
         return loads.replace_all()
     with ThreadPoolExecutor(max_workers=LOAD_WORKERS) as pool:
@@ -130,6 +155,24 @@ def load_directory(
         wait(futures.values())
     loads.raise_first_failure()
     return [r for t in by_table for r in futures[t].result()]
+
+
+def _check_timezone(env: dict[str, str], timezone: str) -> None:
+    """A one-line error unless PostgreSQL knows the time zone."""
+    with connect(env) as conn:
+        try:
+            _pin_timezone(conn, timezone)
+        except (psycopg.errors.InvalidParameterValue, psycopg.errors.DataError):
+            raise EcomError(
+                f"unknown time zone {timezone!r} (use a name such as UTC or "
+                "Europe/Berlin)"
+            ) from None
+
+
+def _pin_timezone(conn: psycopg.Connection, timezone: str) -> None:
+    """Timestamps without an offset, and dates, are read in this zone, whatever
+    the server's or the client's (PGTZ) setting."""
+    conn.execute("select set_config('timezone', %s, false)", [timezone])
 
 
 def _prepare(
@@ -187,6 +230,8 @@ class _TableLoads:
     finished: dict[str, threading.Event] = field(init=False)
     failed: dict[str, BaseException] = field(default_factory=dict)
     rows_loaded: dict[str, int] = field(init=False)
+    max_reject_rate: float = DEFAULT_MAX_REJECT_RATE
+    timezone: str = "UTC"
 
     def __post_init__(self) -> None:
         self.finished = {t: threading.Event() for t in self.by_table}
@@ -200,6 +245,7 @@ class _TableLoads:
         results = []
         try:
             with connect(self.env, autocommit=True) as conn, conn.transaction():
+                _pin_timezone(conn, self.timezone)
                 _empty_raw_tables(conn)
                 for table, sources in self.by_table.items():
                     for source in sources:
@@ -220,6 +266,7 @@ class _TableLoads:
         results = []
         try:
             with connect(self.env, autocommit=True) as table_conn:
+                _pin_timezone(table_conn, self.timezone)
                 for source in self.by_table[table]:
                     result = self._load_or_skip(
                         table_conn, spec, source, wait_for_parents
@@ -278,6 +325,7 @@ class _TableLoads:
             source,
             (lambda n: on_bytes(name, n)) if on_bytes else None,
             wait_for_parents,
+            self.max_reject_rate,
         )
 
     def _missed_parents_arrived(

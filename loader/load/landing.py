@@ -15,7 +15,7 @@ from loader.load.catalog import TableSpec
 from loader.load.checks import _field_checks, _missing_check
 from loader.load.files import SourceFile
 from loader.load.prescan import _landing_rows
-from loader.load.sql_parts import _quoted_list
+from loader.load.sql_parts import COPY_CSV_OPTIONS, _quoted_list
 
 
 def _land_text(
@@ -28,14 +28,19 @@ def _land_text(
     return the number of records."""
     cols = source.columns
     # A writer thread sends the data, so the Python pre-scan overlaps the server.
-    copy_landing = sql.SQL("copy landing from stdin with (format csv)")
+    copy_landing = sql.SQL("copy landing from stdin with ({})").format(COPY_CSV_OPTIONS)
     with cur.copy(copy_landing, writer=QueuedLibpqWriter(cur)) as copy:
         for chunk in _landing_rows(source, on_bytes):
             copy.write(chunk)
     rows_read = cur.rowcount
+    # An empty field in a column with a default takes the default.
     typed_cols = [
-        sql.SQL("case when problem is null then {c}::{t} end as {c}").format(
-            c=sql.Identifier(c.name), t=sql.SQL(c.sql_type)
+        sql.SQL(
+            "case when problem is null then coalesce({c}::{t}, {d}) end as {c}"
+        ).format(
+            c=sql.Identifier(c.name),
+            t=sql.SQL(c.sql_type),
+            d=sql.SQL(c.default_sql or "null"),
         )
         if c.name in cols
         else sql.SQL("null::{t} as {c}").format(
@@ -86,9 +91,8 @@ def _land_typed(
         )
     )
     copy_typed = sql.SQL(
-        "copy typed (_line, problem, _record, {}) from stdin "
-        "with (format csv, on_error ignore)"
-    ).format(_quoted_list(cols))
+        "copy typed (_line, problem, _record, {}) from stdin with ({}, on_error ignore)"
+    ).format(_quoted_list(cols), COPY_CSV_OPTIONS)
     sent = array("q")
     with cur.copy(copy_typed, writer=QueuedLibpqWriter(cur)) as copy:
         for chunk in _landing_rows(source, on_bytes, sent=sent):
@@ -97,6 +101,7 @@ def _land_typed(
     skipped: list[int] = []
     if copied < len(sent):
         skipped = _missing_lines(cur, sent)
+    _fill_defaults(cur, spec, cols)
     if required:
         cur.execute(
             sql.SQL(
@@ -110,6 +115,18 @@ def _land_typed(
             )
         )
     return len(sent), skipped
+
+
+def _fill_defaults(cur: psycopg.Cursor, spec: TableSpec, cols: list[str]) -> None:
+    """An empty field in a column with a default (a status, an amount, a flag)
+    takes the default, as if the column were left out of the file."""
+    defaults = [c for c in spec.columns if c.name in cols and c.default_sql]
+    for c in defaults:
+        cur.execute(
+            sql.SQL("update typed set {c} = {d} where {c} is null").format(
+                c=sql.Identifier(c.name), d=sql.SQL(c.default_sql)
+            )
+        )
 
 
 def _missing_lines(cur: psycopg.Cursor, sent: array) -> list[int]:
@@ -148,7 +165,8 @@ def _land_records(
     the file; the problems of the `skipped` ones into `field_problems`."""
     if not lines:
         return
-    with cur.copy("copy landing from stdin with (format csv)") as copy:
+    copy_landing = sql.SQL("copy landing from stdin with ({})").format(COPY_CSV_OPTIONS)
+    with cur.copy(copy_landing) as copy:
         for chunk in _landing_rows(source, None, only=lines):
             copy.write(chunk)
     if skipped:

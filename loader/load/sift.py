@@ -15,6 +15,7 @@ from loader.load.files import SourceFile
 from loader.load.landing import _land_records, _land_text, _land_typed
 from loader.load.raw_table import _is_empty, _may_skip_triggers
 from loader.load.sql_parts import _same_key
+from loader.load.totals import MoneyTotals, sifted_totals
 from loader.load.upsert import _upsert
 
 
@@ -25,8 +26,9 @@ def _sift(
     batch_id: int,
     on_bytes: Callable[[int], None] | None,
     wait_for_parents: Callable[[], None],
-) -> tuple[int, int, int]:
-    """Land, validate and upsert a file; return (read, loaded, rejected).
+) -> tuple[int, int, int, MoneyTotals]:
+    """Land, validate and upsert a file; return (read, loaded, rejected, money
+    totals).
 
     Temporary tables of the transaction: `typed` (one row per record with its
     typed values, or its problem), `landing` (records as text: every record, or
@@ -76,6 +78,7 @@ def _sift(
     rows_loaded = cur.execute(
         sql.SQL("select count(*) from typed x where {}").format(valid)
     ).fetchone()[0]
+    money = sifted_totals(cur, spec, cols, valid)
 
     # 3. upsert the valid rows.
     if not early:
@@ -87,7 +90,7 @@ def _sift(
         "drop table if exists landing, typed, row_problems, field_problems,"
         " parent_problems"
     )
-    return rows_read, rows_loaded, rows_rejected
+    return rows_read, rows_loaded, rows_rejected, money
 
 
 def _create_work_tables(cur: psycopg.Cursor, cols: list[str]) -> None:

@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from psycopg import sql
 
+# How the loader reads CSV: an empty field is NULL, a quoted empty field ("") an
+# empty string. (COPY's `default` option can't serve for the columns with
+# defaults: it refuses the marker in any column without one.)
+COPY_CSV_OPTIONS = sql.SQL("format csv")
+
 
 def _quoted_list(names: list[str], prefix: str = "") -> sql.Composable:
     return sql.SQL(", ").join(

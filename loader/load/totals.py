@@ -1,0 +1,85 @@
+"""Money totals of a file's load: for each money column (see TableSpec.money)
+the sums of the values read, loaded and rejected, so that a file's totals
+reconcile exactly (read = loaded + rejected) and are kept in
+raw.load_batches.money_totals. Rows whose money does not even parse are counted
+in the rows rejected, not in the sums."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import psycopg
+from psycopg import sql
+
+from loader.load.catalog import TableSpec
+from loader.load.checks import APP_ID_PREFIX
+
+# column -> (read, loaded, rejected)
+MoneyTotals = dict[str, tuple[Decimal, Decimal, Decimal]]
+
+
+def direct_totals(
+    cur: psycopg.Cursor, spec: TableSpec, cols: list[str], batch_id: int
+) -> MoneyTotals:
+    """The totals of a file the direct COPY took whole, from the rows it wrote;
+    raises ReservedIds when a row's id is one the app keeps for itself.
+
+    The rows are those written by the same (sub)transaction as the batch's own
+    row in raw.load_batches: their `xmin` is the same.
+    """
+    key = spec.primary_key[0]
+    money = [c for c in spec.money if c in cols]
+    sums = [sql.SQL("coalesce(sum({}), 0)").format(sql.Identifier(c)) for c in money]
+    row = cur.execute(
+        sql.SQL(
+            "select coalesce(bool_or(starts_with(lower({key}), {reserved})), false) "
+            "{sums} from {table} "
+            "where xmin = (select xmin from raw.load_batches where batch_id = %s)"
+        ).format(
+            key=sql.Identifier(key),
+            reserved=sql.Literal(APP_ID_PREFIX),
+            sums=sql.SQL("").join(sql.SQL(", {}").format(s) for s in sums),
+            table=sql.Identifier("raw", spec.name),
+        ),
+        [batch_id],
+    ).fetchone()
+    if row[0]:
+        raise ReservedIds(key)
+    return {
+        c: (total, total, Decimal(0)) for c, total in zip(money, row[1:], strict=True)
+    }
+
+
+def sifted_totals(
+    cur: psycopg.Cursor, spec: TableSpec, cols: list[str], valid: sql.Composable
+) -> MoneyTotals:
+    """The totals of a sifted file, from `typed x` (`valid`: the rows loaded)."""
+    money = [c for c in spec.money if c in cols]
+    if not money:
+        return {}
+    parts = [
+        sql.SQL(
+            "coalesce(sum({c}), 0), coalesce(sum({c}) filter (where {v}), 0), "
+            "coalesce(sum({c}) filter (where not ({v})), 0)"
+        ).format(c=sql.Identifier("x", c), v=valid)
+        for c in money
+    ]
+    row = cur.execute(
+        sql.SQL("select {} from typed x").format(sql.SQL(", ").join(parts))
+    ).fetchone()
+    return {
+        c: (row[3 * i], row[3 * i + 1], row[3 * i + 2]) for i, c in enumerate(money)
+    }
+
+
+def as_json(totals: MoneyTotals) -> dict[str, dict[str, str]]:
+    """For raw.load_batches.money_totals: exact decimal strings."""
+    return {
+        c: {"read": str(r), "loaded": str(lo), "rejected": str(rej)}
+        for c, (r, lo, rej) in totals.items()
+    }
+
+
+class ReservedIds(Exception):
+    """A file brings ids the app keeps for itself: the sifted path rejects
+    those rows with their reason."""
