@@ -15,6 +15,10 @@ from loader.load.catalog import TableSpec
 from loader.load.checks import APP_ID_PREFIX
 
 # column -> (read, loaded, rejected)
+
+# the value when it is a finite number ('NaN' and infinities are rejected and
+# not summed: they are not amounts)
+FINITE = "case when {c} not in ('NaN', 'Infinity', '-Infinity') then {c} end"
 MoneyTotals = dict[str, tuple[Decimal, Decimal, Decimal]]
 
 
@@ -29,7 +33,10 @@ def direct_totals(
     """
     key = spec.primary_key[0]
     money = [c for c in spec.money if c in cols]
-    sums = [sql.SQL("coalesce(sum({}), 0)").format(sql.Identifier(c)) for c in money]
+    sums = [
+        sql.SQL("coalesce(sum(" + FINITE + "), 0)").format(c=sql.Identifier(c))
+        for c in money
+    ]
     row = cur.execute(
         sql.SQL(
             "select coalesce(bool_or(starts_with(lower({key}), {reserved})), false) "
@@ -57,10 +64,11 @@ def sifted_totals(
     money = [c for c in spec.money if c in cols]
     if not money:
         return {}
+    finite = "sum(" + FINITE + ")"
     parts = [
         sql.SQL(
-            "coalesce(sum({c}), 0), coalesce(sum({c}) filter (where {v}), 0), "
-            "coalesce(sum({c}) filter (where not ({v})), 0)"
+            f"coalesce({finite}, 0), coalesce({finite} filter (where {{v}}), 0), "
+            f"coalesce({finite} filter (where not ({{v}})), 0)"
         ).format(c=sql.Identifier("x", c), v=valid)
         for c in money
     ]
