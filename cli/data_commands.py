@@ -1,5 +1,5 @@
-"""`ecom generate` and `ecom load`: shop data in as CSV files, CSV files into the
-raw tables."""
+"""`ecom generate`, `ecom load` and `ecom import`: shop data in as CSV files, CSV
+files into the raw tables, one flat export split into them through a mapping."""
 
 from __future__ import annotations
 
@@ -26,6 +26,22 @@ from cli.base import (
     step_progress,
 )
 from core import db
+
+TimezoneOption = Annotated[
+    str,
+    typer.Option(
+        help="Zone in which timestamps without an offset, and dates, are read."
+    ),
+]
+MaxRejectRateOption = Annotated[
+    float,
+    typer.Option(
+        min=0.0,
+        max=1.0,
+        help="Largest share of a file's rows that may be rejected; above it "
+        "nothing of the file is kept.",
+    ),
+]
 
 
 @app.command()
@@ -88,16 +104,88 @@ def load(
     replace: Annotated[
         bool, typer.Option(help="Empty the raw tables first (destroys their data).")
     ] = False,
+    timezone: TimezoneOption = "UTC",
+    max_reject_rate: MaxRejectRateOption = 0.1,
 ) -> None:
     """Load CSV files into the raw tables; bad rows go to raw.load_rejects."""
-    from loader.load import summary_rows
+    from loader.load import load_directory
 
     env = db.connection_env()
-    results = run_load(env, directory, force=force, replace=replace)
+    results = with_load_progress(
+        load_directory,
+        env,
+        directory,
+        force=force,
+        replace=replace,
+        timezone=timezone,
+        max_reject_rate=max_reject_rate,
+    )
+    print_load_summary(results)
+
+
+@app.command("import")
+def import_export(
+    file: Annotated[
+        Path, typer.Argument(help="The export: one row per order line, as CSV.")
+    ],
+    mapping: Annotated[
+        str,
+        typer.Option(
+            help="A bundled mapping (shopify, uci_online_retail) or a .yml file."
+        ),
+    ],
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            help="Zone of timestamps without an offset (default: the mapping's)."
+        ),
+    ] = None,
+    max_reject_rate: MaxRejectRateOption = 0.1,
+    replace: Annotated[
+        bool, typer.Option(help="Empty the raw tables first (destroys their data).")
+    ] = False,
+) -> None:
+    """Split one flat order-lines export into the contract's files and load them."""
+    from loader.imports import import_file, load_mapping
+
+    chosen = load_mapping(mapping)  # checked before the database is reached
+    env = db.connection_env()
+    result = with_load_progress(
+        import_file,
+        env,
+        file,
+        chosen,
+        timezone=timezone,
+        max_reject_rate=max_reject_rate,
+        replace=replace,
+    )
+    merged = ", ".join(f"{t} {n:,}" for t, n in result.merged.items())
+    console.print(
+        f"{file.name}: {result.lines_read:,} lines read, "
+        f"{len(result.rejects):,} rejected before loading; rows merged: {merged}"
+    )
+    for reject in result.rejects[:SHOWN_REJECTS]:
+        console.print(f"  {reject}", highlight=False, markup=False)
+    if len(result.rejects) > SHOWN_REJECTS:
+        console.print(f"  ... and {len(result.rejects) - SHOWN_REJECTS:,} more")
+    print_load_summary(result.loads)
+
+
+SHOWN_REJECTS = 20
+
+
+def print_load_summary(results) -> None:
+    from loader.load import money_rows, summary_rows
+
     table = Table("file", "method", "read", "loaded", "rejected", "seconds")
     for row in summary_rows(results):
         table.add_row(*row)
     console.print(table)
+    money = Table("file", "money column", "read", "loaded", "rejected")
+    for row in money_rows(results):
+        money.add_row(*row)
+    if money.rows:
+        console.print(money)
     rejected = sum(r.rows_rejected for r in results)
     if rejected:
         console.print(
@@ -106,9 +194,8 @@ def load(
         )
 
 
-def run_load(env, directory: Path, *, force: bool, replace: bool):
-    from loader.load import load_directory
-
+def with_load_progress(load, *args, **kwargs):
+    """Call `load` (load_directory or import_file) with progress bars per file."""
     progress = Progress(
         TextColumn("{task.description:<32}"),
         BarColumn(),
@@ -129,12 +216,15 @@ def run_load(env, directory: Path, *, force: bool, replace: bool):
         def on_done(result) -> None:
             progress.update(tasks[result.file], visible=False)
 
-        return load_directory(
-            env,
-            directory,
-            force=force,
-            replace=replace,
-            on_file=on_file,
-            on_bytes=on_bytes,
-            on_done=on_done,
+        return load(
+            *args, on_file=on_file, on_bytes=on_bytes, on_done=on_done, **kwargs
         )
+
+
+def run_load(env, directory: Path, *, force: bool, replace: bool):
+    """load_directory with progress bars (the demo's load)."""
+    from loader.load import load_directory
+
+    return with_load_progress(
+        load_directory, env, directory, force=force, replace=replace
+    )

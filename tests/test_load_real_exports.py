@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import query
+from test_load import run_cli
 
 from core import db
 from core.errors import EcomError
@@ -212,3 +213,21 @@ def test_a_database_with_integer_ids_is_refused_in_one_line(fresh_db):
         conn.commit()
         with pytest.raises(EcomError, match="ids are text now"):
             apply_schema(conn)
+
+
+def test_ecom_load_exits_non_zero_when_a_file_is_over_the_limit(fresh_db, tmp_path):
+    items = [
+        ["order_item_id", "order_id", "product_id", "quantity", "unit_price"],
+        ["1", ORDER_IDS[0], "85123A", "6", "11.184"],
+        ["2", ORDER_IDS[0], "22423", "-1", "12.75"],
+    ]
+    data = minimal_shop(tmp_path / "d", items)
+    failed = run_cli(fresh_db, "load", str(data))
+    assert failed.returncode == 1
+    assert "Traceback" not in failed.stderr
+    (line,) = failed.stderr.strip().splitlines()
+    assert "order_items.csv: 1 of 2 rows rejected (50%" in line
+    loaded = run_cli(fresh_db, "load", str(data), "--max-reject-rate", "0.5")
+    assert loaded.returncode == 0, loaded.stderr
+    assert "unit_price" in loaded.stdout and "11.184" in loaded.stdout
+    assert query(fresh_db, "select count(*) from raw.order_items") == [(1,)]

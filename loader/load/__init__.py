@@ -36,6 +36,7 @@ from loader.load.directory import (
     LOAD_WORKERS,
     ProgressCallback,
     load_directory,
+    money_rows,
     summary_rows,
 )
 from loader.load.files import (
@@ -62,6 +63,7 @@ __all__ = [
     "discover",
     "file_checksum",
     "load_directory",
+    "money_rows",
     "read_header",
     "read_table_spec",
     "summary_rows",

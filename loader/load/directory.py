@@ -374,6 +374,13 @@ def _start_order(by_table: dict[str, list[SourceFile]]) -> list[str]:
     return [biggest, *(t for t in tables if t != biggest)]
 
 
+def money_rows(results: list[FileResult]) -> Iterator[tuple[str, ...]]:
+    """Each file's money totals, exact: read = loaded + rejected."""
+    for r in results:
+        for column, (read, loaded, rejected) in r.money.items():
+            yield (r.file, column, f"{read:,}", f"{loaded:,}", f"{rejected:,}")
+
+
 def summary_rows(results: list[FileResult]) -> Iterator[tuple[str, ...]]:
     for r in results:
         yield (

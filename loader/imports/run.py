@@ -1,0 +1,102 @@
+"""One flat export in, the contract's files written to a temporary folder and
+loaded by the loader like any directory, the folder removed afterwards."""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from core.errors import EcomError
+from loader.imports.mapping import Mapping, check_timezone
+from loader.imports.source import Reject, read_lines
+from loader.imports.split import Split, split_lines
+
+DEFAULT_MAX_REJECT_RATE = Decimal("0.1")
+
+
+@dataclass
+class ImportResult:
+    lines_read: int
+    rejects: list[Reject]
+    rows: dict[str, int]  # table -> rows written to its file
+    merged: dict[str, int]  # table -> lines merged into an earlier row
+    loads: list = field(default_factory=list)  # the loader's FileResults
+
+
+def split_file(path: Path, mapping: Mapping, timezone: str | None = None) -> Split:
+    """The export's lines as the contract's rows (nothing written)."""
+    zone = check_timezone(timezone, "--timezone") if timezone else mapping.timezone
+    lines, rejects = read_lines(path, mapping)
+    return split_lines(lines, rejects, mapping, ZoneInfo(zone))
+
+
+def import_file(
+    env: dict[str, str],
+    path: Path,
+    mapping: Mapping,
+    *,
+    timezone: str | None = None,
+    max_reject_rate: float = float(DEFAULT_MAX_REJECT_RATE),
+    replace: bool = False,
+    **load_options,
+) -> ImportResult:
+    """Split the export and load its files (`load_options` go to the loader).
+
+    More than `max_reject_rate` of the lines rejected before loading: nothing is
+    loaded, and the error names the commonest problems."""
+    from loader.load import load_directory
+
+    split = split_file(Path(path), mapping, timezone)
+    check_reject_rate(split, Path(path).name, max_reject_rate)
+    result = ImportResult(
+        lines_read=split.lines_read,
+        rejects=split.rejects,
+        rows={t: len(rows) for t, rows in split.tables.items()},
+        merged=split.merged,
+    )
+    with tempfile.TemporaryDirectory(prefix="ecom_import_") as folder:
+        write_tables(split, Path(folder))
+        result.loads = load_directory(
+            env,
+            Path(folder),
+            replace=replace,
+            timezone=timezone or mapping.timezone,
+            max_reject_rate=max_reject_rate,
+            **load_options,
+        )
+    return result
+
+
+def check_reject_rate(split: Split, file_name: str, max_rate: float) -> None:
+    if not split.lines_read:
+        raise EcomError(f"{file_name}: no order lines below the header")
+    if len(split.rejects) <= max_rate * split.lines_read:
+        return
+    by_problem = Counter(r.problem for r in split.rejects)
+    examples = {}
+    for reject in split.rejects:
+        examples.setdefault(reject.problem, reject)
+    top = "; ".join(
+        f"{count} x {problem} (e.g. {examples[problem]})"
+        for problem, count in by_problem.most_common(3)
+    )
+    raise EcomError(
+        f"{file_name}: {len(split.rejects)} of {split.lines_read} lines rejected, "
+        f"more than --max-reject-rate {max_rate}; nothing loaded: {top}"
+    )
+
+
+def write_tables(split: Split, folder: Path) -> None:
+    """One `<table>.csv` per table the mapping feeds, header = its columns."""
+    for table, rows in split.tables.items():
+        columns = split.columns[table]
+        with (folder / f"{table}.csv").open("w", encoding="utf-8", newline="") as file:
+            writer = csv.writer(file, lineterminator="\n")
+            writer.writerow(columns)
+            for row in rows:
+                writer.writerow([row.get(c, "") for c in columns])
