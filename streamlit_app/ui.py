@@ -75,6 +75,9 @@ def points(current: float | None, previous: float | None) -> str | None:
     return f"{current - previous:+.1f} pp"
 
 
+NOT_AVAILABLE = "not available"
+
+
 # ---------------------------------------------------------------------- elements
 
 
@@ -165,6 +168,16 @@ def table(
         icon=":material/download:",
         on_click="ignore",
     )
+
+
+def margin_note(margins: pd.Series, reason: str, what: str = "Gross margin") -> None:
+    """Say why margins are missing (blank) from the table or chart above, if any
+    are; reason is fixed text such as "no unit costs in the data"."""
+    unknown = margins.isna()
+    if not unknown.any():
+        return
+    where = "" if unknown.all() else " where blank"
+    st.caption(f"{what} {NOT_AVAILABLE}{where}: {reason}.")
 
 
 def filters_caption(text: str) -> None:

@@ -93,17 +93,24 @@ def make_marts(env: dict[str, str]) -> None:
     with db.connect(env, autocommit=True) as conn:
         conn.execute("create schema marts")
         conn.execute(
-            "create table marts.dim_channels (channel_id int, channel_name text)"
+            "create table marts.dim_channels (channel_id text, channel_name text)"
         )
-        conn.execute("insert into marts.dim_channels values (1, 'Web')")
-        conn.execute("create table marts.dim_regions (region_id int, region_name text)")
-        conn.execute("insert into marts.dim_regions values (1, 'North')")
-        conn.execute("create table marts.dim_products (product_id int, category text)")
-        conn.execute("insert into marts.dim_products values (1, 'books')")
-        conn.execute("create table marts.dim_customers (customer_id bigint)")
-        conn.execute("create table marts.fct_orders (order_id bigint, order_date date)")
-        conn.execute("insert into marts.fct_orders values (1, '2025-01-01')")
-        conn.execute("create table marts.fct_order_items (order_id bigint)")
+        conn.execute("insert into marts.dim_channels values ('1', 'Web')")
+        conn.execute(
+            "create table marts.dim_regions (region_id text, region_name text)"
+        )
+        conn.execute("insert into marts.dim_regions values ('1', 'North')")
+        conn.execute("create table marts.dim_products (product_id text, category text)")
+        conn.execute("insert into marts.dim_products values ('1', 'books')")
+        conn.execute("create table marts.dim_customers (customer_id text)")
+        conn.execute(
+            "create table marts.fct_orders (order_id text, order_date date, "
+            "channel_id text, ship_region_id text)"
+        )
+        conn.execute(
+            "insert into marts.fct_orders values ('1', '2025-01-01', '1', '1')"
+        )
+        conn.execute("create table marts.fct_order_items (order_id text)")
 
 
 # ------------------------------------------------------------------ with data

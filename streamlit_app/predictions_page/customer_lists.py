@@ -12,7 +12,7 @@ from streamlit_app import ui
 
 CUSTOMER_COLUMNS = {
     "clv_rank": st.column_config.NumberColumn("Rank", format="%d"),
-    "customer_id": st.column_config.NumberColumn("Id", format="%d"),
+    "customer_id": st.column_config.TextColumn("Id"),
     "customer_name": "Customer",
     "email": "Email",
     "region_name": "Region",

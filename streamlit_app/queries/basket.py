@@ -118,8 +118,8 @@ def basket_products() -> pd.DataFrame:
     return query(_BASKET_PRODUCTS_SQL)
 
 
-def bought_together(product_id: int, limit: int = 10) -> pd.DataFrame:
-    return query(_BOUGHT_TOGETHER_SQL, {"product_id": int(product_id), "limit": limit})
+def bought_together(product_id: str, limit: int = 10) -> pd.DataFrame:
+    return query(_BOUGHT_TOGETHER_SQL, {"product_id": str(product_id), "limit": limit})
 
 
 def category_rules() -> pd.DataFrame:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from streamlit_app.filters import Filters
+from streamlit_app.queries.costs import KNOWN_MARGIN_SUM
 from streamlit_app.queries.filtering import ITEM_FILTER, ORDER_FILTER, filter_params
 from streamlit_app.queries.measures import share
 from streamlit_app.warehouse import query
@@ -21,11 +22,12 @@ with sales as (
         customer_id,
         count(*) as orders,
         sum(net_revenue) as net_revenue,
-        sum(gross_margin) as gross_margin,
+        {KNOWN_MARGIN_SUM} as gross_margin,
         max(order_date) as last_order_date
     from marts.fct_orders
     where
         is_sale
+        and customer_id is not null
         and order_date between %(start)s and %(end)s{ORDER_FILTER}
     group by customer_id
 ),
@@ -46,11 +48,12 @@ with sales as (
         customer_id,
         count(distinct order_id) as orders,
         sum(net_revenue) as net_revenue,
-        sum(gross_margin) as gross_margin,
+        {KNOWN_MARGIN_SUM} as gross_margin,
         max(order_date) as last_order_date
     from marts.fct_order_items
     where
         is_sale
+        and customer_id is not null
         and order_date between %(start)s and %(end)s{ITEM_FILTER}
     group by customer_id
 ),
@@ -68,7 +71,11 @@ ranked as (
 _TOP_CUSTOMERS_SELECT = """
 select
     ranked.customer_id,
-    customers.first_name || ' ' || customers.last_name as customer_name,
+    -- a customer known only by the id is shown by the id
+    coalesce(
+        nullif(concat_ws(' ', customers.first_name, customers.last_name), ''),
+        ranked.customer_id
+    ) as customer_name,
     customers.segment,
     regions.region_name,
     ranked.orders,

@@ -99,6 +99,6 @@ def stock_products(f: Filters) -> pd.DataFrame:
     return query(_STOCK_PRODUCTS_SQL, {"categories": list(f.categories)})
 
 
-def stock_history(product_id: int) -> pd.DataFrame:
+def stock_history(product_id: str) -> pd.DataFrame:
     """Every recorded stock level of one product (SCD2 versions)."""
-    return query(_STOCK_HISTORY_SQL, {"product_id": int(product_id)})
+    return query(_STOCK_HISTORY_SQL, {"product_id": str(product_id)})

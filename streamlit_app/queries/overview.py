@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from streamlit_app.filters import Filters
+from streamlit_app.queries.costs import KNOWN_MARGIN_SUM
 from streamlit_app.queries.filtering import (
     ITEM_FILTER,
     ORDER_FILTER,
@@ -26,7 +27,7 @@ select
     count(*) as orders,
     count(distinct customer_id) as customers,
     coalesce(sum(net_revenue), 0) as net_revenue,
-    coalesce(sum(gross_margin), 0) as gross_margin,
+    {KNOWN_MARGIN_SUM} as gross_margin,
     coalesce(sum(units), 0) as units
 from marts.fct_orders
 where
@@ -41,7 +42,7 @@ select
     count(distinct order_id) as orders,
     count(distinct customer_id) as customers,
     coalesce(sum(net_revenue), 0) as net_revenue,
-    coalesce(sum(gross_margin), 0) as gross_margin,
+    {KNOWN_MARGIN_SUM} as gross_margin,
     coalesce(sum(units), 0) as units
 from marts.fct_order_items
 where
@@ -55,7 +56,7 @@ class Kpis:
     net_revenue: float
     orders: int
     customers: int
-    gross_margin: float
+    gross_margin: float | None  # None: a sale without a unit cost
     units: int
 
     @property
@@ -64,7 +65,9 @@ class Kpis:
 
     @property
     def gross_margin_pct(self) -> float | None:
-        return 100 * self.gross_margin / self.net_revenue if self.net_revenue else None
+        if self.gross_margin is None or not self.net_revenue:
+            return None
+        return 100 * self.gross_margin / self.net_revenue
 
 
 def kpis(f: Filters) -> Kpis:
@@ -75,7 +78,9 @@ def kpis(f: Filters) -> Kpis:
         net_revenue=float(row["net_revenue"]),
         orders=int(row["orders"]),
         customers=int(row["customers"]),
-        gross_margin=float(row["gross_margin"]),
+        gross_margin=None
+        if pd.isna(row["gross_margin"])
+        else float(row["gross_margin"]),
         units=int(row["units"]),
     )
 
@@ -84,7 +89,7 @@ _DAILY_SQL = f"""
 select
     order_date,
     sum(net_revenue) as net_revenue,
-    sum(gross_margin) as gross_margin,
+    {KNOWN_MARGIN_SUM} as gross_margin,
     sum(units) as units
 from marts.rpt_sales_daily
 where
@@ -114,8 +119,11 @@ def daily_sales(f: Filters) -> pd.DataFrame:
         frame = query(_DAILY_TOTALS_SQL, {"start": f.start, "end": f.end})
     days = pd.DataFrame({"order_date": pd.date_range(f.start, f.end, freq="D")})
     frame["order_date"] = pd.to_datetime(frame["order_date"])
-    merged = days.merge(frame, on="order_date", how="left")
-    return merged.fillna({"net_revenue": 0.0, "gross_margin": 0.0, "units": 0})
+    merged = days.merge(frame, on="order_date", how="left", indicator=True)
+    # a day without sales has 0 margin; a day with a sale of unknown cost: unknown
+    empty_day = merged.pop("_merge") == "left_only"
+    merged.loc[empty_day, "gross_margin"] = 0.0
+    return merged.fillna({"net_revenue": 0.0, "units": 0})
 
 
 _MOVERS_SQL = f"""

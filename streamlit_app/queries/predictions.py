@@ -292,7 +292,7 @@ def clv_histogram(ml: PredictionsStatus, bins: int = 40) -> pd.DataFrame:
 
 _CLV_CUSTOMER_COLUMNS = """
     clv.customer_id,
-    customers.full_name as customer_name,
+    coalesce(nullif(customers.full_name, ''), clv.customer_id) as customer_name,
     customers.email,
     customers.region_name,
     clv.clv_tier,

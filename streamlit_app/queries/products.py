@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from streamlit_app.filters import Filters
+from streamlit_app.queries.costs import KNOWN_MARGIN_SUM
 from streamlit_app.queries.filtering import ITEM_FILTER, REPORT_FILTER, filter_params
 from streamlit_app.queries.measures import gross_margin_pct, with_share
 from streamlit_app.warehouse import query
@@ -19,7 +20,7 @@ with sales as (
     select
         product_id,
         sum(net_revenue) as net_revenue,
-        sum(gross_margin) as gross_margin,
+        {KNOWN_MARGIN_SUM} as gross_margin,
         sum(units) as units,
         count(*) as order_lines,
         max(order_date) as last_sold_date
@@ -39,7 +40,10 @@ select
     products.brand,
     products.is_active,
     coalesce(sales.net_revenue, 0) as net_revenue,
-    coalesce(sales.gross_margin, 0) as gross_margin,
+    -- unsold: no margin (0); sold with a line of unknown cost: unknown (null)
+    case
+        when sales.product_id is null then 0 else sales.gross_margin
+    end as gross_margin,
     coalesce(sales.units, 0) as units,
     coalesce(sales.order_lines, 0) as order_lines,
     sales.last_sold_date,
@@ -71,7 +75,7 @@ _CATEGORY_SALES_SQL = f"""
 select
     category,
     sum(net_revenue) as net_revenue,
-    sum(gross_margin) as gross_margin,
+    {KNOWN_MARGIN_SUM} as gross_margin,
     sum(units) as units
 from marts.rpt_sales_daily
 where

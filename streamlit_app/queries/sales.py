@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from streamlit_app.filters import Filters
+from streamlit_app.queries.costs import KNOWN_MARGIN_SUM
 from streamlit_app.queries.filtering import (
     CATEGORY_FILTER,
     REPORT_FILTER,
@@ -23,7 +24,7 @@ _MONTHLY_SQL = f"""
 select
     month_start_date,
     sum(net_revenue) as net_revenue,
-    sum(gross_margin) as gross_margin,
+    {KNOWN_MARGIN_SUM} as gross_margin,
     sum(units) as units
 from marts.rpt_sales_monthly
 where
@@ -72,7 +73,7 @@ select
     channel_type,
     region_name,
     sum(net_revenue) as net_revenue,
-    sum(gross_margin) as gross_margin,
+    {KNOWN_MARGIN_SUM} as gross_margin,
     sum(units) as units
 from marts.rpt_sales_daily
 where
@@ -108,7 +109,7 @@ select
     category,
     month_start_date,
     sum(net_revenue) as net_revenue,
-    sum(gross_margin) as gross_margin,
+    {KNOWN_MARGIN_SUM} as gross_margin,
     sum(units) as units
 from marts.rpt_sales_monthly
 where

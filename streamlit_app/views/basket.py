@@ -23,7 +23,11 @@ loaded = warehouse.gather(
 )
 summary = loaded["summary"]
 if not summary["rules"]:
-    ui.no_rows("No association rules: there are too few multi-item orders yet.")
+    st.info(
+        "No pairs to show: no two products are bought together more often than "
+        "chance (lift above 1) in the order history, so there is no rule yet.",
+        icon=":material/info:",
+    )
     st.stop()
 
 cards = st.columns(4)
@@ -35,12 +39,12 @@ ui.kpi(cards[3], "Baskets analysed", ui.count(summary["baskets"]))
 st.subheader("Frequently bought together")
 products = loaded["products"]
 labels = {
-    int(row.product_id): f"{row.product_name} ({row.category})"
+    str(row.product_id): f"{row.product_name} ({row.category})"
     for row in products.itertuples(index=False)
 }
 if f.categories:
     in_categories = products[products["category"].isin(f.categories)]
-    choices = [int(p) for p in in_categories["product_id"]] or list(labels)
+    choices = [str(p) for p in in_categories["product_id"]] or list(labels)
 else:
     choices = list(labels)
 picked = st.selectbox(

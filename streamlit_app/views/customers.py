@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from streamlit_app import sidebar, ui, warehouse
-from streamlit_app.queries import customers
+from streamlit_app.queries import costs, customers
 
 f = sidebar.current()
 st.title("Customers")
@@ -17,6 +17,7 @@ loaded = warehouse.gather(
     ageing=customers.payments_ageing,
     unpaid=customers.payments_customer_count,
     outstanding=customers.payments_outstanding,
+    coverage=costs.cost_coverage,
 )
 segments, tiers, ageing, top = (
     loaded["segments"],
@@ -73,9 +74,9 @@ if len(top):
 ui.table(
     top.drop(columns=["customers_in_period", "net_revenue_in_period"]),
     "top_customers",
-    column_config=money
-    | {"customer_id": st.column_config.NumberColumn("Id", format="%d")},
+    column_config=money | {"customer_id": st.column_config.TextColumn("Id")},
 )
+ui.margin_note(top["gross_margin"], loaded["coverage"].reason)
 
 st.subheader("RFM segments")
 st.caption(
@@ -244,7 +245,7 @@ else:
         loaded["outstanding"],
         "payments_outstanding",
         column_config={
-            "customer_id": st.column_config.NumberColumn("Id", format="%d"),
+            "customer_id": st.column_config.TextColumn("Id"),
             "customer_name": "Customer",
             "email": "Email",
             "payment_status": "Payment",

@@ -4,7 +4,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from streamlit_app import sidebar, ui, warehouse
-from streamlit_app.queries import inventory
+from streamlit_app.queries import costs, inventory
+
+NOT_TRACKED = "not_tracked"
 
 f = sidebar.current()
 st.title("Inventory")
@@ -13,6 +15,7 @@ loaded = warehouse.gather(
     stock=lambda: inventory.inventory(f),
     changes=lambda: inventory.stock_changes(f),
     changed=lambda: inventory.stock_products(f),
+    coverage=costs.cost_coverage,
 )
 stock = loaded["stock"]
 if stock.empty:
@@ -25,14 +28,28 @@ st.caption(
     "Only the category filter applies here."
     + (f" Categories: {', '.join(f.categories)}." if f.categories else "")
 )
-below = stock[stock["is_below_reorder"].astype(bool)].sort_values(
+# a product without a stock level in the data is not tracked (never out of stock)
+not_tracked = stock[stock["stock_status"] == NOT_TRACKED]
+stock = stock[stock["stock_status"] != NOT_TRACKED]
+below = stock[stock["is_below_reorder"].eq(True)].sort_values(
     ["days_of_cover", "reorder_gap"], ascending=[True, False], na_position="last"
 )
 cards = st.columns(4)
+if stock.empty:
+    labels = ("Stock value", "Units in stock", "Below reorder point", "Out of stock")
+    for column, label in zip(cards, labels, strict=True):
+        ui.kpi(column, label, "not tracked")
+    st.info(
+        "Inventory is not tracked: the data has no stock levels for these products, "
+        "so there is no stock, reorder or stock-history figure to show.",
+        icon=":material/inventory_2:",
+    )
+    st.stop()
+stock_value = None if stock["stock_value"].isna().any() else stock["stock_value"].sum()
 ui.kpi(
     cards[0],
     "Stock value",
-    ui.money(stock["stock_value"].sum()),
+    ui.NOT_AVAILABLE if stock_value is None else ui.money(stock_value),
     help="Units × unit cost.",
 )
 ui.kpi(cards[1], "Units in stock", ui.count(stock["stock_quantity"].sum()))
@@ -42,7 +59,18 @@ ui.kpi(
     ui.count(len(below)),
     help="Products whose stock is under their reorder point.",
 )
-ui.kpi(cards[3], "Out of stock", ui.count(int((stock["stock_quantity"] == 0).sum())))
+ui.kpi(
+    cards[3],
+    "Out of stock",
+    ui.count(int((stock["stock_status"] == "out_of_stock").sum())),
+)
+if len(not_tracked):
+    st.caption(
+        f"{len(not_tracked):,} products are not tracked (no stock level in the data) "
+        "and are left out of these figures."
+    )
+if stock_value is None:
+    st.caption(f"Stock value {ui.NOT_AVAILABLE}: {loaded['coverage'].reason}.")
 
 st.subheader("Stock by category")
 by_category = (
@@ -51,7 +79,7 @@ by_category = (
         products=("product_id", "count"),
         units=("stock_quantity", "sum"),
         stock_value=("stock_value", "sum"),
-        below_reorder=("is_below_reorder", "sum"),
+        below_reorder=("is_below_reorder", lambda v: int(v.eq(True).sum())),
     )
     .sort_values("stock_value", ascending=False)
 )
@@ -138,7 +166,7 @@ if changed.empty:
     )
 else:
     names = {
-        int(row.product_id): f"{row.product_name} ({row.sku}, {row.versions} levels)"
+        str(row.product_id): f"{row.product_name} ({row.sku}, {row.versions} levels)"
         for row in changed.itertuples(index=False)
     }
     product = st.selectbox(

@@ -4,7 +4,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from streamlit_app import sidebar, ui, warehouse
-from streamlit_app.queries import overview
+from streamlit_app.queries import costs, overview
 
 f = sidebar.current()
 previous = f.previous()
@@ -21,6 +21,7 @@ loaded = warehouse.gather(
     daily=lambda: overview.daily_sales(f),
     earlier=lambda: overview.daily_sales(previous),
     movers=lambda: overview.movers(f),
+    coverage=costs.cost_coverage,
 )
 now, before = loaded["now"], loaded["before"]
 cards = st.columns(5)
@@ -52,13 +53,19 @@ ui.kpi(
     ui.change(now.avg_order_value, before.avg_order_value),
     help="Revenue / orders.",
 )
+margin_known = now.gross_margin is not None
 ui.kpi(
     cards[4],
     "Gross margin",
-    ui.percentage(now.gross_margin_pct),
+    ui.percentage(now.gross_margin_pct) if margin_known else ui.NOT_AVAILABLE,
     ui.points(now.gross_margin_pct, before.gross_margin_pct),
     help="Gross margin / revenue (margin = revenue − cost of goods).",
 )
+if now.orders and not margin_known:
+    st.caption(
+        f"Gross margin {ui.NOT_AVAILABLE}: {loaded['coverage'].reason} "
+        "(a margin is only shown when every sale in it has a unit cost)."
+    )
 
 if now.orders == 0:
     ui.no_rows()

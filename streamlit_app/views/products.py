@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from streamlit_app import sidebar, ui, warehouse
-from streamlit_app.queries import products, sales
+from streamlit_app.queries import costs, products, sales
 
 TOP_N = 15
 f = sidebar.current()
@@ -16,7 +16,9 @@ loaded = warehouse.gather(
     products=lambda: products.product_sales(f),
     categories=lambda: products.category_sales(f),
     by_month=lambda: sales.category_monthly(f),
+    coverage=costs.cost_coverage,
 )
+why_no_margin = loaded["coverage"].reason
 catalog = loaded["products"]
 sold = catalog[catalog["units"] > 0]
 if sold.empty:
@@ -102,6 +104,7 @@ ui.table(
     "top_products",
     column_config=money,
 )
+ui.margin_note(top["gross_margin"], why_no_margin)
 
 st.subheader("Categories")
 left, right = st.columns([2, 3])
@@ -132,27 +135,34 @@ with right:
         "top_categories",
         column_config=money,
     )
+    ui.margin_note(categories["gross_margin"], why_no_margin)
 
 st.subheader("Category margin by month")
 by_month = loaded["by_month"]
-fig = px.line(
-    by_month.assign(category=ui.safe_text(by_month["category"])),
-    x="month_start_date",
-    y="gross_margin_pct",
-    color="category",
-    markers=True,
-    labels={
-        "month_start_date": "Month",
-        "gross_margin_pct": "Gross margin %",
-        "category": "Category",
-    },
-    color_discrete_sequence=ui.COLORS,
-)
-fig.update_traces(
-    hovertemplate="%{x|%b %Y}<br>Margin %{y:.1f}%<extra>%{fullData.name}</extra>"
-)
-fig.update_layout(yaxis_ticksuffix="%", hovermode="x unified")
-ui.chart(fig, height=380)
+if by_month["gross_margin_pct"].isna().all():
+    st.info(
+        f"Gross margin {ui.NOT_AVAILABLE}: {why_no_margin}.", icon=":material/info:"
+    )
+else:
+    fig = px.line(
+        by_month.assign(category=ui.safe_text(by_month["category"])),
+        x="month_start_date",
+        y="gross_margin_pct",
+        color="category",
+        markers=True,
+        labels={
+            "month_start_date": "Month",
+            "gross_margin_pct": "Gross margin %",
+            "category": "Category",
+        },
+        color_discrete_sequence=ui.COLORS,
+    )
+    fig.update_traces(
+        hovertemplate="%{x|%b %Y}<br>Margin %{y:.1f}%<extra>%{fullData.name}</extra>"
+    )
+    fig.update_layout(yaxis_ticksuffix="%", hovermode="x unified")
+    ui.chart(fig, height=380)
+    ui.margin_note(by_month["gross_margin_pct"], why_no_margin, "Margin %")
 
 st.subheader("Slow movers")
 st.caption(

@@ -4,7 +4,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from streamlit_app import sidebar, ui, warehouse
-from streamlit_app.queries import overview, sales
+from streamlit_app.queries import costs, overview, sales
 
 f = sidebar.current()
 st.title("Sales")
@@ -16,7 +16,9 @@ loaded = warehouse.gather(
     channels=lambda: sales.sales_by_channel(f),
     by_month=lambda: sales.category_monthly(f),
     season=lambda: sales.category_seasonality(f),
+    coverage=costs.cost_coverage,
 )
+why_no_margin = loaded["coverage"].reason
 daily, monthly = loaded["daily"], loaded["monthly"]
 net_revenue = float(daily["net_revenue"].sum())
 if net_revenue == 0:
@@ -137,6 +139,7 @@ ui.table(
         ),
     },
 )
+ui.margin_note(monthly["gross_margin"], why_no_margin)
 
 st.subheader("Revenue by channel and region")
 left, right = st.columns(2)
@@ -186,6 +189,7 @@ with right:
         "sales_by_region",
         column_config={"region_name": "Region", **share_config},
     )
+ui.margin_note(channels["gross_margin"], why_no_margin)
 
 st.subheader("Revenue by category and month")
 by_month = loaded["by_month"]
@@ -221,6 +225,7 @@ else:
         "sales_category_month",
         column_config={"category": "Category", "month": "Month", **share_config},
     )
+    ui.margin_note(by_month["gross_margin"], why_no_margin)
 
 st.subheader("Seasonality index by month of year")
 st.caption(
