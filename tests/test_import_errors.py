@@ -114,7 +114,7 @@ def test_an_unmapped_value_rejects_its_order_and_the_rest_loads(fresh_db, tmp_pa
         n for n, row in enumerate(path.read_text().splitlines()) if "#1009" in row
     )
     assert f"line {line}: orders.payment_status: Financial Status" in out
-    assert "'chargeback'" in out
+    assert '"chargeback"' in out
     assert query(fresh_db, "select count(*) from raw.orders where order_id = '#1009'")[
         0
     ] == (0,)

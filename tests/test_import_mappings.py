@@ -174,6 +174,11 @@ def test_the_fixture_imports_without_rejects(imported):
     )
     assert query(imported["env"], "select count(*) from raw.load_rejects") == [(0,)]
     assert query(imported["env"], "select count(*) from raw.order_items") == [(lines,)]
+    assert query(
+        imported["env"],
+        "select file_name, load_method, rows_read, rows_loaded, rows_rejected "
+        "from raw.load_batches where table_name = 'export_lines'",
+    ) == [(imported["path"].name, "import", lines, lines, 0)]
 
 
 def test_monthly_figures_in_raw_equal_the_files(imported):
@@ -204,6 +209,8 @@ def test_importing_the_same_export_again_changes_nothing(imported):
     )
     assert again.returncode == 0, again.stderr
     assert query(imported["env"], "select * from raw.order_items order by 1") == before
+    exports = "select count(*) from raw.load_batches where table_name = 'export_lines'"
+    assert query(imported["env"], exports) == [(1,)]
 
 
 def test_order_amounts_come_from_the_first_line_or_default_to_zero(imported):

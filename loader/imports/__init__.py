@@ -6,7 +6,9 @@ by `loader.load` like any directory.
 
 Modules: `mapping` (the YAML, checked before any line is read), `source` (the
 export's header and records), `values` (one value into the contract's form),
-`split` (lines into tables, merged and keyed) and `run` (the import as a whole).
+`split` (lines into tables, merged and keyed), `batch` (the export's own
+raw.load_batches row, the lines rejected before loading kept in
+raw.load_rejects) and `run` (the import as a whole).
 Bundled mappings live in `mappings/` (`ecom import FILE --mapping shopify`).
 """
 

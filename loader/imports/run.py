@@ -1,5 +1,6 @@
 """One flat export in, the contract's files written to a temporary folder and
-loaded by the loader like any directory, the folder removed afterwards."""
+loaded by the loader like any directory, the folder removed afterwards; then
+the export's own batch, with the lines rejected before loading (see batch)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import csv
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from core.errors import EcomError
+from loader.imports.batch import record_import
 from loader.imports.mapping import Mapping, check_timezone
 from loader.imports.source import Reject, read_lines
 from loader.imports.split import Split, split_lines
@@ -26,13 +29,16 @@ class ImportResult:
     rows: dict[str, int]  # table -> rows written to its file
     merged: dict[str, int]  # table -> lines merged into an earlier row
     loads: list = field(default_factory=list)  # the loader's FileResults
+    batch_id: int | None = None  # the export's raw.load_batches row
 
 
 def split_file(path: Path, mapping: Mapping, timezone: str | None = None) -> Split:
     """The export's lines as the contract's rows (nothing written)."""
     zone = check_timezone(timezone, "--timezone") if timezone else mapping.timezone
-    lines, rejects = read_lines(path, mapping)
-    return split_lines(lines, rejects, mapping, ZoneInfo(zone))
+    lines, rejects, export = read_lines(path, mapping)
+    split = split_lines(lines, rejects, mapping, ZoneInfo(zone))
+    split.export = export
+    return split
 
 
 def import_file(
@@ -48,9 +54,12 @@ def import_file(
     """Split the export and load its files (`load_options` go to the loader).
 
     More than `max_reject_rate` of the lines rejected before loading: nothing is
-    loaded, and the error names the commonest problems."""
+    loaded, and the error names the commonest problems. Once the files have
+    loaded, the export's batch records the lines and keeps the rejected ones in
+    raw.load_rejects."""
     from loader.load import load_directory
 
+    started_at = datetime.now(UTC)
     split = split_file(Path(path), mapping, timezone)
     check_reject_rate(split, Path(path).name, max_reject_rate)
     result = ImportResult(
@@ -69,6 +78,15 @@ def import_file(
             max_reject_rate=max_reject_rate,
             **load_options,
         )
+    result.batch_id = record_import(
+        env,
+        split.export,
+        mapping,
+        lines_read=split.lines_read,
+        rejects=split.rejects,
+        started_at=started_at,
+        loads=result.loads,
+    )
     return result
 
 

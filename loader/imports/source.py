@@ -1,11 +1,18 @@
 """Reading the flat export: its header checked against the mapping, then its
 records with the line each starts on. Problems with the file as a whole are
-one-line EcomErrors; a record with the wrong number of fields is a Reject."""
+one-line EcomErrors; a record with the wrong number of fields is a Reject.
+
+The bytes are hashed as they are read (the checksum the import's batch
+records), and the original text of rejected records is read again from the
+file, which must still have that checksum."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,9 +29,24 @@ class Reject:
     problem: str
     detail: str = ""
 
+    @property
+    def reason(self) -> str:
+        """The problem, and the line's own value in double quotes (the Data
+        quality marts group reasons with the quoted part left out)."""
+        return f'{self.problem}: "{self.detail}"' if self.detail else self.problem
+
     def __str__(self) -> str:
-        detail = f": {self.detail}" if self.detail else ""
-        return f"line {self.line}: {self.problem}{detail}"
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """The export as read: its name, checksum (BLAKE2b-256, like the loader's)
+    and size in bytes."""
+
+    path: Path
+    checksum: str
+    size: int
 
 
 @dataclass
@@ -33,15 +55,17 @@ class SourceLine:
     values: dict[str, str]
 
 
-def read_lines(path: Path, mapping: Mapping) -> tuple[list[SourceLine], list[Reject]]:
-    """Every record of the export, keyed by header name, and the records that
-    do not fit the header."""
+def read_lines(
+    path: Path, mapping: Mapping
+) -> tuple[list[SourceLine], list[Reject], ExportFile]:
+    """Every record of the export, keyed by header name, the records that do
+    not fit the header, and the file's checksum and size."""
     if not path.is_file():
         raise EcomError(f"{path}: no such file")
     lines: list[SourceLine] = []
     rejects: list[Reject] = []
     try:
-        with path.open(encoding=mapping.encoding, newline="") as file:
+        with _hashed_text(path, mapping.encoding) as (file, hashed):
             reader = csv.reader(file, delimiter=mapping.delimiter, strict=True)
             header = _header(reader, path, mapping)
             start = reader.line_num + 1
@@ -66,7 +90,93 @@ def read_lines(path: Path, mapping: Mapping) -> tuple[list[SourceLine], list[Rej
             f"{path.name}: not valid {mapping.encoding} (near line "
             f"{len(lines) + len(rejects) + 2}); set file.encoding in the mapping"
         ) from None
-    return lines, rejects
+    return lines, rejects, ExportFile(path, hashed.checksum, hashed.size)
+
+
+def original_records(
+    export: ExportFile, mapping: Mapping, line_numbers: set[int]
+) -> dict[int, str]:
+    """The text of the records starting on these lines, as in the file (a
+    multi-line record whole, without its final line break); an EcomError when
+    the file is no longer the one that was read."""
+    found: dict[int, str] = {}
+    name = export.path.name
+    try:
+        with _hashed_text(export.path, mapping.encoding) as (file, hashed):
+            tap = _LineTap(file)
+            reader = csv.reader(tap, delimiter=mapping.delimiter, strict=True)
+            next(reader, None)  # the header
+            start = reader.line_num + 1
+            tap.taken.clear()
+            for line, _fields in _records(reader, export.path, start):
+                if line in line_numbers:
+                    found[line] = _without_line_break("".join(tap.taken))
+                tap.taken.clear()
+    except (OSError, UnicodeDecodeError, EcomError):
+        hashed = None
+    unchanged = hashed is not None and (hashed.checksum, hashed.size) == (
+        export.checksum,
+        export.size,
+    )
+    if not unchanged or line_numbers - found.keys():
+        raise EcomError(
+            f"{name}: the file changed while it was imported; nothing was loaded"
+        )
+    return found
+
+
+def _without_line_break(text: str) -> str:
+    return text.removesuffix("\n").removesuffix("\r")
+
+
+class _LineTap:
+    """The file's lines for the CSV reader, each also kept in `taken`."""
+
+    def __init__(self, file) -> None:
+        self._file, self.taken = file, []
+
+    def __iter__(self) -> _LineTap:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._file)
+        self.taken.append(line)
+        return line
+
+
+class _HashingRaw(io.RawIOBase):
+    """A binary file whose bytes also go into a digest as they are read."""
+
+    def __init__(self, file) -> None:
+        self._file, self._digest, self.size = file, hashlib.blake2b(digest_size=32), 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self._file.readinto(buffer)
+        if n:
+            self._digest.update(memoryview(buffer)[:n])
+            self.size += n
+        return n
+
+    @property
+    def checksum(self) -> str:
+        return self._digest.hexdigest()
+
+
+@contextmanager
+def _hashed_text(
+    path: Path, encoding: str
+) -> Iterator[tuple[io.TextIOWrapper, _HashingRaw]]:
+    """The file as text (line endings kept, for the CSV reader), hashed to its
+    end when the block finishes."""
+    with path.open("rb") as binary:
+        hashed = _HashingRaw(binary)
+        text = io.TextIOWrapper(io.BufferedReader(hashed), encoding, newline="")
+        yield text, hashed
+        while hashed.read(1 << 20):  # what the reader left unread
+            pass
 
 
 def _records(reader, path: Path, start: int) -> Iterator[tuple[int, list[str]]]:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from loader.imports.mapping import FIELDS, ORDER_LEVEL_TABLES, TABLE_IDS, Mapping
-from loader.imports.source import Reject, SourceLine
+from loader.imports.source import ExportFile, Reject, SourceLine
 from loader.imports.values import BadValue, convert, parse_integer, raw_value
 
 MERGED_TABLES = ("regions", "channels", "customers", "products")
@@ -39,6 +39,7 @@ class Split:
     lines_read: int = 0
     rejects: list[Reject] = field(default_factory=list)
     merged: dict[str, int] = field(default_factory=dict)
+    export: ExportFile | None = None  # the file the lines were read from
 
 
 class _OrderRejected(Exception):
@@ -171,7 +172,7 @@ def _row(
             row[name] = convert(name, source, line.values, mapping, zone)
         except BadValue as exc:
             problem = f"{table}.{name}: {exc.column} {exc.problem}"
-            raise _OrderRejected(Reject(line.line, problem, repr(exc.value))) from None
+            raise _OrderRejected(Reject(line.line, problem, exc.value)) from None
     return row
 
 
@@ -185,7 +186,7 @@ def _quantity(line: SourceLine, mapping: Mapping) -> int:
         return parse_integer(text, mapping)
     except BadValue as exc:
         problem = f"order_items.quantity: {column} {exc.problem}"
-        raise _OrderRejected(Reject(line.line, problem, repr(text))) from None
+        raise _OrderRejected(Reject(line.line, problem, text)) from None
 
 
 def _is_cancellation(
