@@ -46,6 +46,10 @@ def _sift(
         rows_read, skipped = _land_typed(cur, spec, source, on_bytes)
     else:
         rows_read, skipped = _land_text(cur, spec, source, on_bytes), []
+    # Temporary tables get no statistics of their own: without them the planner
+    # guesses few rows (wide text ids make the guess smaller) and re-runs the
+    # duplicate-key aggregates once per row in nested loops.
+    cur.execute("analyze typed")
 
     # 2. row problems of the rows that parsed (a small table: only the bad ones):
     # the checks of the file and its own table first, while the parents may
@@ -78,7 +82,7 @@ def _sift(
     rows_loaded = cur.execute(
         sql.SQL("select count(*) from typed x where {}").format(valid)
     ).fetchone()[0]
-    money = sifted_totals(cur, spec, cols, valid)
+    money = sifted_totals(cur, spec, cols)
 
     # 3. upsert the valid rows.
     if not early:

@@ -57,23 +57,34 @@ def direct_totals(
     }
 
 
-def sifted_totals(
-    cur: psycopg.Cursor, spec: TableSpec, cols: list[str], valid: sql.Composable
-) -> MoneyTotals:
-    """The totals of a sifted file, from `typed x` (`valid`: the rows loaded)."""
+def sifted_totals(cur: psycopg.Cursor, spec: TableSpec, cols: list[str]) -> MoneyTotals:
+    """The totals of a sifted file, from `typed` (loaded: no problem of its
+    own and none in `row_problems`)."""
     money = [c for c in spec.money if c in cols]
     if not money:
         return {}
     finite = "sum(" + FINITE + ")"
     parts = [
         sql.SQL(
-            f"coalesce({finite}, 0), coalesce({finite} filter (where {{v}}), 0), "
-            f"coalesce({finite} filter (where not ({{v}})), 0)"
-        ).format(c=sql.Identifier("x", c), v=valid)
+            f"coalesce({finite}, 0), coalesce({finite} filter (where _loaded), 0), "
+            f"coalesce({finite} filter (where not _loaded), 0)"
+        ).format(c=sql.Identifier(c))
         for c in money
     ]
+    # a join, not a NOT EXISTS per row: inside an aggregate's FILTER that would
+    # scan row_problems once per row
     row = cur.execute(
-        sql.SQL("select {} from typed x").format(sql.SQL(", ").join(parts))
+        sql.SQL(
+            """
+            select {}
+            from (
+                select x.*, x.problem is null and p._line is null as _loaded
+                from typed x
+                left join (select distinct _line from row_problems) p
+                    on p._line = x._line
+            ) t
+            """
+        ).format(sql.SQL(", ").join(parts))
     ).fetchone()
     return {
         c: (row[3 * i], row[3 * i + 1], row[3 * i + 2]) for i, c in enumerate(money)
