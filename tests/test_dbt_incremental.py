@@ -97,7 +97,7 @@ def _fact_counts(env: dict[str, str]) -> tuple[int, int]:
     )
 
 
-def _customer(env: dict[str, str], customer_id: int) -> tuple:
+def _customer(env: dict[str, str], customer_id: str) -> tuple:
     return _one(
         env,
         "select lifetime_orders, lifetime_net_revenue, first_order_at"
@@ -118,15 +118,15 @@ def _append_file_rows(data_dir: Path, table: str) -> list[dict[str, str]]:
 class EditedRows:
     """The rows the app-like edits touch, and what the marts said before them."""
 
-    deleted_customer: int
-    deleted_order: int
+    deleted_customer: str
+    deleted_order: str
     deleted_revenue: Decimal
-    second_order: int
+    second_order: str
     second_at: datetime
-    returned_customer: int
-    returned_order: int
+    returned_customer: str
+    returned_order: str
     returned_revenue: Decimal
-    product_id: int
+    product_id: str
     old_cost: Decimal
     past_cost_amount: Decimal
     deleted_before: tuple
@@ -303,20 +303,20 @@ def _append_a_generated_day(env: dict[str, str], data_dir: Path, target: Path) -
             env,
             "select order_id, status, payment_status from marts.fct_orders"
             " where order_id = any(%s)",
-            ([int(row["order_id"]) for row in appended_orders],),
+            ([row["order_id"] for row in appended_orders],),
         )
     }
     for row in appended_orders:
         if row["deleted_at"]:
-            assert int(row["order_id"]) not in loaded
+            assert row["order_id"] not in loaded
         else:
-            assert loaded[int(row["order_id"])] == (
+            assert loaded[row["order_id"]] == (
                 row["status"],
                 row["payment_status"],
             ), row
     appended_lines = _append_file_rows(data_dir, "order_items")
     if appended_lines:
-        ids = [int(row["order_item_id"]) for row in appended_lines]
+        ids = [row["order_item_id"] for row in appended_lines]
         live = _one(
             env,
             "select count(*) from raw.order_items as i"
@@ -335,9 +335,10 @@ def _append_a_generated_day(env: dict[str, str], data_dir: Path, target: Path) -
     )
 
 
-def _make_harder_edits(env: dict[str, str]) -> int:
+def _make_harder_edits(env: dict[str, str]) -> str:
     """An order moved to another day and customer, lines removed, a line's product
-    changed, a channel and a region renamed. Returns the moved order."""
+    changed, an order made anonymous, another's channel and region made unknown, a
+    channel and a region renamed. Returns the moved order."""
     moved_order, moved_customer = _one(
         env,
         """
@@ -388,6 +389,18 @@ def _make_harder_edits(env: dict[str, str]) -> int:
             " from raw.products), updated_at = now() where order_item_id = %s",
             (product_change_line,),
         ),
+        # an order made anonymous, another's channel and region made unknown
+        (
+            "update raw.orders set customer_id = null, updated_at = now()"
+            " where order_id = (select min(order_id) from raw.orders)",
+            (),
+        ),
+        (
+            "update raw.orders set channel_id = null, ship_region_id = null,"
+            " updated_at = now() where order_id ="
+            " (select min(order_id) from raw.orders where customer_id is not null)",
+            (),
+        ),
         *_rename_first_channel_and_region(),
     )
     return moved_order
@@ -410,7 +423,7 @@ def _rename_first_channel_and_region() -> tuple[tuple[str, tuple], ...]:
     )
 
 
-def _check_moved_order(env: dict[str, str], moved_order: int) -> None:
+def _check_moved_order(env: dict[str, str], moved_order: str) -> None:
     assert _one(
         env,
         "select customer_id, order_date from marts.fct_orders where order_id = %s",

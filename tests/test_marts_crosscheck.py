@@ -102,22 +102,25 @@ def env(built_warehouse) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def lines(env) -> pd.DataFrame:
-    """Order lines from raw with their net revenue in exact cents."""
+    """Order lines from raw with their net revenue in exact cents (the line
+    amount is units x unit price where the source gives only the unit price)."""
     frame = fetch(
         env,
         "select order_item_id, order_id, product_id, quantity, unit_price,"
-        " discount_amount from raw.order_items",
+        " line_amount, discount_amount from raw.order_items",
     )
-    frame["net_cents"] = frame["quantity"].astype("int64") * to_cents(
-        frame["unit_price"]
-    ) - to_cents(frame["discount_amount"])
+    line_cents = frame["line_amount"].where(
+        frame["line_amount"].notna(), frame["quantity"] * frame["unit_price"]
+    )
+    frame["net_cents"] = to_cents(line_cents) - to_cents(frame["discount_amount"])
     return frame
 
 
 @pytest.fixture(scope="module")
 def orders(env, lines) -> pd.DataFrame:
-    """Non-deleted orders from raw with their UTC order date, sale flag and net
-    revenue in cents (sum of their lines; 0 for an order without lines)."""
+    """Non-deleted orders from raw with their order date (in the reporting time
+    zone), sale flag and net revenue in cents (sum of their lines; 0 for an order
+    without lines)."""
     frame = fetch(
         env,
         "select order_id, customer_id, ordered_at, status, payment_status, deleted_at"
@@ -125,7 +128,9 @@ def orders(env, lines) -> pd.DataFrame:
     )
     frame = frame[frame["deleted_at"].isna()].copy()
     frame["order_date"] = (
-        pd.to_datetime(frame["ordered_at"], utc=True).dt.tz_convert("UTC").dt.date
+        pd.to_datetime(frame["ordered_at"], utc=True)
+        .dt.tz_convert(dbt_vars().get("reporting_timezone", "UTC"))
+        .dt.date
     )
     frame["is_sale"] = frame["status"].str.strip().str.lower().isin(
         SALE_STATUSES
@@ -139,7 +144,10 @@ def orders(env, lines) -> pd.DataFrame:
 def baskets(env, orders, lines) -> pd.DataFrame:
     """Distinct (order, product, category) of the sale orders: the transactions."""
     products = fetch(env, "select product_id, category from raw.products")
-    products["category"] = products["category"].str.strip()
+    # an unknown category is reported as 'Unknown'
+    products["category"] = (
+        products["category"].str.strip().replace("", None).fillna("Unknown")
+    )
     sale_ids = set(orders.loc[orders["is_sale"], "order_id"])
     lines = lines[lines["order_id"].isin(sale_ids)]
     lines = lines.merge(products, on="product_id", how="left")
@@ -156,7 +164,10 @@ def as_of_date(orders):
 
 # -------------------------------------------------------------------- revenue
 def test_revenue_total_matches_raw(env, orders):
-    expected = int(orders.loc[orders["is_sale"], "net_cents"].sum())
+    sales = orders[orders["is_sale"]]
+    expected = int(sales["net_cents"].sum())
+    # anonymous orders count in revenue, not in the customer marts
+    customer_expected = int(sales.loc[sales["customer_id"].notna(), "net_cents"].sum())
     marts = fetch(
         env,
         "select"
@@ -166,12 +177,13 @@ def test_revenue_total_matches_raw(env, orders):
         " from marts.rpt_customer_rfm) as rfm",
     )
     for column in marts.columns:
-        assert int(marts.loc[0, column] * 100) == expected, column
+        total = customer_expected if column == "rfm" else expected
+        assert int(marts.loc[0, column] * 100) == total, column
 
 
 # ------------------------------------------------------------------------ RFM
 def expected_rfm(orders: pd.DataFrame, as_of_date) -> pd.DataFrame:
-    sales = orders[orders["is_sale"]]
+    sales = orders[orders["is_sale"] & orders["customer_id"].notna()]
     customers = (
         sales.groupby("customer_id")
         .agg(
@@ -210,6 +222,9 @@ def expected_rfm(orders: pd.DataFrame, as_of_date) -> pd.DataFrame:
     customers["fm_score"] = (customers["f_score"] + customers["m_score"] + 1) // 2
     segments = pd.read_csv(PROJECT_ROOT / "seeds" / "rfm_segments.csv")
     customers = customers.merge(segments, on=["r_score", "fm_score"], how="left")
+    # one order says nothing about frequency: 'One-time' whatever the grid says
+    one_time = customers["lifetime_orders"] == 1
+    customers.loc[one_time, "segment_name"] = "One-time"
     return customers[
         [
             "customer_id",
@@ -236,7 +251,6 @@ def test_rfm_scores_match_pandas(env, orders, as_of_date):
     )
     mart["lifetime_net_revenue_cents"] = to_cents(mart.pop("lifetime_net_revenue"))
     for column in [
-        "customer_id",
         "recency_days",
         "lifetime_orders",
         "r_score",
@@ -256,7 +270,8 @@ def test_rfm_scores_match_pandas(env, orders, as_of_date):
 
 # ------------------------------------------------------------ cohort retention
 def expected_cohorts(orders: pd.DataFrame) -> pd.DataFrame:
-    sales = orders[orders["is_sale"]].copy()
+    # anonymous orders (no customer) belong to no cohort
+    sales = orders[orders["is_sale"] & orders["customer_id"].notna()].copy()
     sales["month"] = month_index(sales["order_date"])
     sales["cohort"] = sales.groupby("customer_id")["month"].transform("min")
     sales["offset"] = sales["month"] - sales["cohort"]
@@ -344,7 +359,12 @@ def expected_rules(transactions: pd.DataFrame, item: str) -> pd.DataFrame:
     rules["support"] = rules["pair_count"] / n_baskets
     rules["confidence"] = rules["pair_count"] / rules["antecedent_count"]
     rules["lift"] = rules["confidence"] / (rules["consequent_count"] / n_baskets)
-    return rules
+    # only rules with lift > 1, decided in exact integers
+    above_chance = (
+        rules["pair_count"] * n_baskets
+        > rules["antecedent_count"] * rules["consequent_count"]
+    )
+    return rules[above_chance]
 
 
 def mart_rules(env, level: str) -> pd.DataFrame:
@@ -380,6 +400,8 @@ def assert_rules_match(expected: pd.DataFrame, mart: pd.DataFrame):
     )
     one_sided = merged[merged["_merge"] != "both"]
     assert one_sided.empty, f"rules only on one side:\n{one_sided.head(10)}"
+    if merged.empty:  # no rule on either side (no pair above chance)
+        return
     for column in [
         "pair_count",
         "antecedent_count",
@@ -411,7 +433,9 @@ def test_rules_match_pandas(env, baskets, level):
     item = "product_id" if level == "product" else "category"
     expected = expected_rules(baskets, item)
     mart = mart_rules(env, level)
-    assert len(mart) > 0, f"no {level} rule reaches the thresholds"
+    # the planted product pairs give rules; categories may have none above chance
+    if level == "product":
+        assert len(mart) > 0, "no product rule reaches the thresholds"
     assert_rules_match(expected, mart)
     # rule_rank orders by lift (then pair count) without gaps
     ranked = mart.sort_values("rule_rank")
@@ -443,6 +467,15 @@ def test_rules_match_mlxtend(env, baskets, level):
     rules = rules[
         (rules["antecedents"].map(len) == 1) & (rules["consequents"].map(len) == 1)
     ]
+    # only rules with lift > 1, decided on the counts behind the supports
+    counts = {
+        column: (rules[column] * n_baskets).round().astype("int64")
+        for column in ["support", "antecedent support", "consequent support"]
+    }
+    rules = rules[
+        counts["support"] * n_baskets
+        > counts["antecedent support"] * counts["consequent support"]
+    ]
     expected = pd.DataFrame(
         {
             "antecedent": rules["antecedents"].map(lambda s: next(iter(s))),
@@ -466,11 +499,8 @@ def planted_pairs(manifest: dict) -> set[frozenset]:
     pairs = set()
     for entry in manifest.get("planted_pairs") or []:
         ids = list(entry.values()) if isinstance(entry, dict) else list(entry)
-        ids = [
-            int(value)
-            for value in ids
-            if isinstance(value, int | str) and str(value).isdigit()
-        ][:2]
+        # ids are text in the marts
+        ids = [str(value) for value in ids if isinstance(value, int | str)][:2]
         pairs.add(frozenset(ids))
     return pairs
 

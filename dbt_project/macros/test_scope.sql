@@ -46,12 +46,14 @@
 
 
 {#- The key values of `relation` (a column list) that are held by more than one
-    row, or (nulls_fail) null. On an incremental model whose latest build wrote
-    few rows: only the keys of that build, each looked up in the whole table (or
-    in what the test's `where` keeps). -#}
-{% macro duplicate_keys(relation, columns, nulls_fail) -%}
+    row, or (nulls_fail) null. The `nullable` columns may be null (an unknown
+    value, compared as equal to another unknown). On an incremental model whose
+    latest build wrote few rows: only the keys of that build, each looked up in the
+    whole table (or in what the test's `where` keeps). -#}
+{% macro duplicate_keys(relation, columns, nulls_fail, nullable=[]) -%}
     {%- set key = columns | join(', ') -%}
-    {%- set any_null = columns | join(' is null or ') ~ ' is null' -%}
+    {%- set required = columns | reject('in', nullable) | list -%}
+    {%- set any_null = required | join(' is null or ') ~ ' is null' -%}
     {%- set of_latest_build = execute and _checks_keys_of_latest_build() -%}
     {#- get_where_subquery left `where` to this macro -#}
     {%- set where = config.get('where') if of_latest_build else none -%}
@@ -67,12 +69,14 @@
     select {{ key }}
     from latest_keys
     where
-        {% if nulls_fail %}{{ any_null }} or {% endif %}exists (
+        {% if nulls_fail and required %}{{ any_null }} or {% endif %}exists (
             select 1
             from {{ relation }} as other
             where
                 {% for column in columns -%}
-                other.{{ column }} = latest_keys.{{ column }} and
+                other.{{ column }}
+                {{- ' is not distinct from ' if column in nullable else ' = ' -}}
+                latest_keys.{{ column }} and
                 {% endfor -%}
                 other.ctid <> latest_keys.row_ref
                 and ({{ where or 'true' }})
@@ -84,7 +88,7 @@
     where {{ where }}
     {%- endif %}
     group by {{ key }}
-    having count(*) > 1{% if nulls_fail %} or {{ any_null }}{% endif %}
+    having count(*) > 1{% if nulls_fail and required %} or {{ any_null }}{% endif %}
     {%- endif %}
 {%- endmacro %}
 

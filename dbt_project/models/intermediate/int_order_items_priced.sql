@@ -45,18 +45,18 @@ priced as (
         -- strings
         orders.status,
         orders.payment_status,
-        product_costs.category,
-        product_costs.subcategory,
-        -- amounts
+        coalesce(product_costs.category, 'Unknown') as category,
+        coalesce(product_costs.subcategory, 'Unknown') as subcategory,
+        -- amounts (exact: nothing is rounded). An unknown unit cost leaves the
+        -- cost and the margin of the line unknown (null), never a 100 % margin
         order_items.units,
         order_items.unit_price,
-        order_items.units * order_items.unit_price as gross_amount,
+        order_items.line_amount as gross_amount,
         order_items.discount_amount,
-        order_items.units * order_items.unit_price
-        - order_items.discount_amount as net_revenue,
+        order_items.line_amount - order_items.discount_amount as net_revenue,
         product_costs.unit_cost,
         order_items.units * product_costs.unit_cost as cost_amount,
-        order_items.units * order_items.unit_price
+        order_items.line_amount
         - order_items.discount_amount
         - order_items.units * product_costs.unit_cost as gross_margin,
         -- booleans

@@ -32,7 +32,8 @@ classified as (
             false
         ) as is_sale,
         -- dates
-        cast(orders.ordered_at at time zone 'UTC' as date) as order_date,
+        -- the calendar day in the reporting time zone (dbt_project.yml)
+        cast({{ in_reporting_timezone('orders.ordered_at') }} as date) as order_date,
         -- timestamps
         orders.ordered_at,
         orders.updated_at

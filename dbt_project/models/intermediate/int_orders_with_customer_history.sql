@@ -5,9 +5,13 @@ with orders as (
     select * from {{ ref('int_orders_classified') }}
 ),
 
+-- anonymous orders (no customer) all fall into one partition: they get no
+-- purchase history (no order number, never a first order)
 windowed as (
     select
         *,
+        customer_id is not null as is_known_customer,
+        is_sale and customer_id is not null as is_customer_sale,
         row_number() over customer_sales as sale_number,
         lag(order_date) over customer_sales as previous_sale_date,
         min(case when is_sale then ordered_at end) over (
@@ -35,18 +39,18 @@ final as (
         -- numerics
         shipping_amount,
         tax_amount,
-        case when is_sale then sale_number end as customer_order_number,
+        case when is_customer_sale then sale_number end as customer_order_number,
         case
-            when is_sale then order_date - previous_sale_date
+            when is_customer_sale then order_date - previous_sale_date
         end as days_since_previous_order,
         -- booleans
         is_sale,
-        is_sale and sale_number = 1 as is_first_order,
+        is_customer_sale and sale_number = 1 as is_first_order,
         -- dates
         order_date,
         -- timestamps
         ordered_at,
-        first_sale_at as first_order_at,
+        case when is_known_customer then first_sale_at end as first_order_at,
         updated_at
     from windowed
 )

@@ -11,7 +11,8 @@ renamed as (
         -- strings
         trim(first_name) as first_name,
         trim(last_name) as last_name,
-        trim(first_name) || ' ' || trim(last_name) as full_name,
+        -- either part may be missing in an export (null when both are)
+        nullif(concat_ws(' ', trim(first_name), trim(last_name)), '') as full_name,
         lower(trim(email)) as email,
         nullif(trim(phone), '') as phone,
         nullif(trim(city), '') as city,

@@ -8,11 +8,13 @@ renamed as (
         product_id,
         -- strings
         trim(sku) as sku,
-        trim(product_name) as product_name,
-        trim(category) as category,
-        trim(subcategory) as subcategory,
-        trim(brand) as brand,
-        -- numerics
+        -- optional in an export: a product without a name is shown by its id, one
+        -- without a brand or category under 'Unknown'
+        coalesce(nullif(trim(product_name), ''), product_id) as product_name,
+        coalesce(nullif(trim(category), ''), 'Unknown') as category,
+        coalesce(nullif(trim(subcategory), ''), 'Unknown') as subcategory,
+        coalesce(nullif(trim(brand), ''), 'Unknown') as brand,
+        -- numerics (null = unknown: no margin, inventory not tracked)
         unit_cost,
         list_price,
         stock_quantity,

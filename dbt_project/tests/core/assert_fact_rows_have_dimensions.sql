@@ -1,5 +1,6 @@
 -- no fact row without its dimension row: every foreign key of both facts finds
--- its dimension (nullable promotion_id only when set). Reads the fact rows of
+-- its dimension (the nullable customer, channel, region and promotion ids only
+-- when set: unknown ones stay null). Reads the fact rows of
 -- their latest build (see def_test_scope).
 with orders as (
     select * from {{ latest_build_rows(ref('fct_orders')) }} as written_orders
@@ -39,9 +40,24 @@ order_orphans as (
         orders.order_id as fact_key,
         concat_ws(
             ', ',
-            case when customers.customer_id is null then 'customer' end,
-            case when channels.channel_id is null then 'channel' end,
-            case when regions.region_id is null then 'ship_region' end,
+            case
+                when
+                    orders.customer_id is not null
+                    and customers.customer_id is null
+                    then 'customer'
+            end,
+            case
+                when
+                    orders.channel_id is not null
+                    and channels.channel_id is null
+                    then 'channel'
+            end,
+            case
+                when
+                    orders.ship_region_id is not null
+                    and regions.region_id is null
+                    then 'ship_region'
+            end,
             case
                 when
                     orders.promotion_id is not null
@@ -69,10 +85,25 @@ line_orphans as (
         order_items.order_item_id as fact_key,
         concat_ws(
             ', ',
-            case when customers.customer_id is null then 'customer' end,
+            case
+                when
+                    order_items.customer_id is not null
+                    and customers.customer_id is null
+                    then 'customer'
+            end,
             case when products.product_id is null then 'product' end,
-            case when channels.channel_id is null then 'channel' end,
-            case when regions.region_id is null then 'ship_region' end,
+            case
+                when
+                    order_items.channel_id is not null
+                    and channels.channel_id is null
+                    then 'channel'
+            end,
+            case
+                when
+                    order_items.ship_region_id is not null
+                    and regions.region_id is null
+                    then 'ship_region'
+            end,
             case
                 when
                     order_items.promotion_id is not null

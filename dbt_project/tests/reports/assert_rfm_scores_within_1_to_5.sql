@@ -1,5 +1,6 @@
 -- Every RFM score is a quintile between 1 and 5, the code spells the three scores,
--- and the segment is the one the rfm_segments seed gives for (R, FM).
+-- and the segment is the one the rfm_segments seed gives for (R, FM), or
+-- 'One-time' for a customer with a single order.
 with rfm as (
     select * from {{ ref('rpt_customer_rfm') }}
 ),
@@ -16,6 +17,7 @@ select
     rfm.fm_score,
     rfm.rfm_code,
     rfm.segment_name,
+    rfm.lifetime_orders,
     segments.segment_name as expected_segment_name
 from rfm
 left join segments
@@ -30,4 +32,6 @@ where
     or rfm.rfm_code
     != rfm.r_score::text || rfm.f_score::text || rfm.m_score::text
     or segments.segment_name is null
-    or rfm.segment_name != segments.segment_name
+    -- one order: 'One-time' whatever the grid says
+    or rfm.lifetime_orders = 1 and rfm.segment_name != 'One-time'
+    or rfm.lifetime_orders > 1 and rfm.segment_name != segments.segment_name

@@ -7,12 +7,13 @@ with orders as (
 bounds as (
     select
         date_trunc(
-            'year', coalesce(min(ordered_at at time zone 'UTC'), current_date)
+            'year',
+            coalesce(min({{ in_reporting_timezone('ordered_at') }}), current_date)
         ) as start_date,
         date_trunc(
             'year',
             greatest(
-                coalesce(max(ordered_at at time zone 'UTC'), current_date),
+                coalesce(max({{ in_reporting_timezone('ordered_at') }}), current_date),
                 current_date
             )
         ) + interval '2 years' as end_date

@@ -224,6 +224,18 @@ orders_to_refresh as (
             is distinct from loaded.days_since_previous_order
             or orders.is_first_order is distinct from loaded.is_first_order
         )
+
+    union all
+
+    -- anonymous orders (no customer) have no history: rewrite the changed ones
+    -- ("customer_id is null" is pushed down into the view like the filter above)
+    select orders.*
+    from orders
+    where
+        orders.customer_id is null
+        and orders.order_id = any(array(
+            select changed_orders.order_id from changed_orders
+        ))
 ),
 
 {% else %}
@@ -242,8 +254,11 @@ order_totals as (
         sum(gross_amount) as gross_amount,
         sum(discount_amount) as discount_amount,
         sum(net_revenue) as net_revenue,
-        sum(cost_amount) as cost_amount,
-        sum(gross_margin) as gross_margin,
+        -- unknown (null) as soon as one line lacks a cost: never a partial sum
+        case when count(*) = count(cost_amount) then sum(cost_amount) end
+            as cost_amount,
+        case when count(*) = count(gross_margin) then sum(gross_margin) end
+            as gross_margin,
         max(updated_at) as updated_at
     from order_items
     {% if is_incremental() %}
@@ -273,8 +288,15 @@ final as (
         coalesce(order_totals.gross_amount, 0) as gross_amount,
         coalesce(order_totals.discount_amount, 0) as discount_amount,
         coalesce(order_totals.net_revenue, 0) as net_revenue,
-        coalesce(order_totals.cost_amount, 0) as cost_amount,
-        coalesce(order_totals.gross_margin, 0) as gross_margin,
+        -- an order without lines costs 0; one with a line of unknown cost: null
+        case
+            when order_totals.order_id is null then 0
+            else order_totals.cost_amount
+        end as cost_amount,
+        case
+            when order_totals.order_id is null then 0
+            else order_totals.gross_margin
+        end as gross_margin,
         orders_to_refresh.shipping_amount,
         orders_to_refresh.tax_amount,
         orders_to_refresh.customer_order_number,

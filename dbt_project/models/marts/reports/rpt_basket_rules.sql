@@ -56,8 +56,8 @@ measured as (
 
 final as (
     select
-        measured.antecedent_product_id::bigint as antecedent_product_id,
-        measured.consequent_product_id::bigint as consequent_product_id,
+        measured.antecedent_product_id::text as antecedent_product_id,
+        measured.consequent_product_id::text as consequent_product_id,
         (
             row_number() over (
                 order by
@@ -85,6 +85,11 @@ final as (
         on measured.antecedent_product_id = antecedent.product_id
     inner join products as consequent
         on measured.consequent_product_id = consequent.product_id
+    -- only pairs bought together more often than by chance (lift > 1), compared
+    -- in exact counts: pair * baskets > antecedent * consequent
+    where
+        measured.pair_count::numeric * measured.basket_count
+        > measured.antecedent_count::numeric * measured.consequent_count
 )
 
 select * from final

@@ -63,6 +63,11 @@ final as (
         confidence::double precision as confidence,
         lift::double precision as lift
     from measured
+    -- only pairs bought together more often than by chance (lift > 1), compared
+    -- in exact counts: pair * baskets > antecedent * consequent
+    where
+        pair_count::numeric * basket_count
+        > antecedent_count::numeric * consequent_count
 )
 
 select * from final

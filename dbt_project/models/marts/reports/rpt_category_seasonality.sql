@@ -95,8 +95,8 @@ final as (
         category::text as category,
         month_of_year::integer as month_of_year,
         to_char(make_date(2000, month_of_year, 1), 'Mon')::text as month_name,
-        net_revenue::numeric(18, 2) as net_revenue,
-        avg_net_revenue::numeric(18, 2) as avg_net_revenue,
+        net_revenue::numeric as net_revenue,
+        avg_net_revenue::numeric as avg_net_revenue,
         seasonality_index::numeric(10, 4) as seasonality_index,
         years_observed::integer as years_observed
     from aggregated

@@ -116,21 +116,21 @@ final as (
         active_customers::bigint as active_customers,
         (100.0 * active_customers / cohort_size)::numeric(5, 2) as retention_pct,
         orders::bigint as orders,
-        net_revenue::numeric(18, 2) as net_revenue,
+        net_revenue::numeric as net_revenue,
         (
             sum(net_revenue) over (
                 partition by cohort_month
                 order by months_since_first_order
                 rows between unbounded preceding and current row
             )
-        )::numeric(18, 2) as cumulative_net_revenue,
+        )::numeric as cumulative_net_revenue,
         (
             sum(net_revenue) over (
                 partition by cohort_month
                 order by months_since_first_order
                 rows between unbounded preceding and current row
             ) / cohort_size
-        )::numeric(18, 2) as cumulative_net_revenue_per_customer,
+        )::numeric as cumulative_net_revenue_per_customer,
         (cohort_month + make_interval(months => months_since_first_order))::date
             as activity_month
     from filled

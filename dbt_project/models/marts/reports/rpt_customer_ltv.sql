@@ -39,7 +39,7 @@ tiered as (
 
 final as (
     select
-        tiered.customer_id::bigint as customer_id,
+        tiered.customer_id::text as customer_id,
         customers.full_name::text as customer_name,
         customers.segment::text as segment,
         (
@@ -51,11 +51,11 @@ final as (
             end
         )::text as ltv_tier,
         tiered.ltv_tier_order::integer as ltv_tier_order,
-        tiered.net_revenue::numeric(18, 2) as lifetime_net_revenue,
-        tiered.gross_margin::numeric(18, 2) as lifetime_gross_margin,
+        tiered.net_revenue::numeric as lifetime_net_revenue,
+        tiered.gross_margin::numeric as lifetime_gross_margin,
         tiered.orders::bigint as lifetime_orders,
         tiered.units::bigint as lifetime_units,
-        (tiered.net_revenue / tiered.orders)::numeric(18, 2) as avg_order_value,
+        (tiered.net_revenue / tiered.orders)::numeric as avg_order_value,
         (tiered.ltv_percentile)::numeric(7, 6) as ltv_percentile,
         (tiered.last_order_date - tiered.first_order_date)::integer
             as active_span_days,

@@ -63,9 +63,16 @@ combined as (
 
 final as (
     select
-        combined.customer_id::bigint as customer_id,
+        combined.customer_id::text as customer_id,
         customers.full_name::text as customer_name,
-        segments.segment_name::text as segment_name,
+        -- one order says nothing about frequency: such a customer is 'One-time'
+        -- whatever the grid says (the scores are still given)
+        (
+            case
+                when combined.lifetime_orders = 1 then 'One-time'
+                else segments.segment_name
+            end
+        )::text as segment_name,
         (
             combined.r_score::text
             || combined.f_score::text
@@ -73,7 +80,7 @@ final as (
         )::text as rfm_code,
         combined.recency_days::integer as recency_days,
         combined.lifetime_orders::bigint as lifetime_orders,
-        combined.lifetime_net_revenue::numeric(18, 2) as lifetime_net_revenue,
+        combined.lifetime_net_revenue::numeric as lifetime_net_revenue,
         combined.r_score::integer as r_score,
         combined.f_score::integer as f_score,
         combined.m_score::integer as m_score,

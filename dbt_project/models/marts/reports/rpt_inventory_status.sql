@@ -60,13 +60,15 @@ joined as (
 
 final as (
     select
-        product_id::bigint as product_id,
+        product_id::text as product_id,
         sku::text as sku,
         product_name::text as product_name,
         category::text as category,
         subcategory::text as subcategory,
         (
+            -- an unknown stock is not tracked, never out of stock
             case
+                when stock_quantity is null then 'not_tracked'
                 when stock_quantity = 0 then 'out_of_stock'
                 when is_below_reorder then 'below_reorder'
                 else 'in_stock'
@@ -75,9 +77,9 @@ final as (
         stock_quantity::integer as stock_quantity,
         reorder_point::integer as reorder_point,
         greatest(reorder_point - stock_quantity, 0)::integer as reorder_gap,
-        unit_cost::numeric(12, 2) as unit_cost,
-        list_price::numeric(12, 2) as list_price,
-        stock_value::numeric(18, 2) as stock_value,
+        unit_cost::numeric as unit_cost,
+        list_price::numeric as list_price,
+        stock_value::numeric as stock_value,
         units_sold_30d::bigint as units_sold_30d,
         avg_daily_units::numeric(12, 4) as avg_daily_units,
         (stock_quantity / nullif(avg_daily_units, 0))::numeric(12, 1)

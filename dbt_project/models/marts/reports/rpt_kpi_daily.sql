@@ -53,8 +53,19 @@ daily as (
     select
         order_date as date_day,
         sum(net_revenue) filter (where is_sale) as net_revenue,
-        sum(cost_amount) filter (where is_sale) as cost_amount,
-        sum(gross_margin) filter (where is_sale) as gross_margin,
+        -- unknown (null) as soon as one sale lacks a cost: never a partial sum
+        case
+            when
+                count(*) filter (where is_sale)
+                = count(cost_amount) filter (where is_sale)
+                then coalesce(sum(cost_amount) filter (where is_sale), 0)
+        end as cost_amount,
+        case
+            when
+                count(*) filter (where is_sale)
+                = count(gross_margin) filter (where is_sale)
+                then coalesce(sum(gross_margin) filter (where is_sale), 0)
+        end as gross_margin,
         sum(units) filter (where is_sale) as units,
         count(*) filter (where is_sale) as orders,
         count(distinct customer_id) filter (where is_sale) as customers,
@@ -117,8 +128,13 @@ filled as (
     select
         day_spine.date_day,
         coalesce(daily_all.net_revenue, 0) as net_revenue,
-        coalesce(daily_all.cost_amount, 0) as cost_amount,
-        coalesce(daily_all.gross_margin, 0) as gross_margin,
+        -- a day without orders costs 0; a day with a sale of unknown cost: null
+        case
+            when daily_all.date_day is null then 0 else daily_all.cost_amount
+        end as cost_amount,
+        case
+            when daily_all.date_day is null then 0 else daily_all.gross_margin
+        end as gross_margin,
         coalesce(daily_all.units, 0) as units,
         coalesce(daily_all.orders, 0) as orders,
         coalesce(daily_all.customers, 0) as customers,
@@ -133,24 +149,24 @@ filled as (
 final as (
     select
         date_day::date as date_day,
-        net_revenue::numeric(18, 2) as net_revenue,
-        cost_amount::numeric(18, 2) as cost_amount,
-        gross_margin::numeric(18, 2) as gross_margin,
+        net_revenue::numeric as net_revenue,
+        cost_amount::numeric as cost_amount,
+        gross_margin::numeric as gross_margin,
         units::bigint as units,
         orders::bigint as orders,
         customers::bigint as customers,
         new_customers::bigint as new_customers,
         orders_placed::bigint as orders_placed,
         non_sale_orders::bigint as non_sale_orders,
-        (net_revenue / nullif(orders, 0))::numeric(18, 2) as avg_order_value,
-        (100.0 * gross_margin / nullif(net_revenue, 0))::numeric(9, 2)
+        (net_revenue / nullif(orders, 0))::numeric as avg_order_value,
+        round(100.0 * gross_margin / nullif(net_revenue, 0), 2)::numeric
             as gross_margin_pct,
         (
             sum(net_revenue) over (
                 order by date_day
                 rows between unbounded preceding and current row
             )
-        )::numeric(18, 2) as cumulative_net_revenue,
+        )::numeric as cumulative_net_revenue,
         {{ run_stamp() }} as refreshed_at
     from filled
 )

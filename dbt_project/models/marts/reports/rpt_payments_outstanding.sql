@@ -74,7 +74,7 @@ aggregated as (
 
 final as (
     select
-        aggregated.customer_id::bigint as customer_id,
+        aggregated.customer_id::text as customer_id,
         aggregated.payment_status::text as payment_status,
         (
             case aggregated.ageing_bucket_order
@@ -84,17 +84,18 @@ final as (
                 else '90+'
             end
         )::text as ageing_bucket,
-        customers.full_name::text as customer_name,
+        -- an anonymous order (no customer) is still owed: kept, labelled
+        coalesce(customers.full_name, 'Unknown')::text as customer_name,
         customers.email::text as email,
         aggregated.ageing_bucket_order::integer as ageing_bucket_order,
         aggregated.orders::bigint as orders,
-        aggregated.amount_due::numeric(18, 2) as amount_due,
+        aggregated.amount_due::numeric as amount_due,
         aggregated.max_days_outstanding::integer as max_days_outstanding,
         aggregated.oldest_order_date::date as oldest_order_date,
         aggregated.latest_order_date::date as latest_order_date,
         aggregated.as_of_date::date as as_of_date
     from aggregated
-    inner join customers
+    left join customers
         on aggregated.customer_id = customers.customer_id
 )
 

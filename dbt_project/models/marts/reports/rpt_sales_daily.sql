@@ -45,14 +45,17 @@ days_to_refresh as (
     -- days whose rows show an outdated channel or region name
     select loaded.order_date
     from {{ this }} as loaded
-    inner join channels
+    left join channels
         on loaded.channel_id = channels.channel_id
-    inner join regions
+    left join regions
         on loaded.region_id = regions.region_id
     where
-        loaded.channel_name is distinct from channels.channel_name
-        or loaded.channel_type is distinct from channels.channel_type
-        or loaded.region_name is distinct from regions.region_name
+        loaded.channel_name
+        is distinct from coalesce(channels.channel_name, 'Unknown')
+        or loaded.channel_type
+        is distinct from coalesce(channels.channel_type, 'unknown')
+        or loaded.region_name
+        is distinct from coalesce(regions.region_name, 'Unknown')
 ),
 
 lines_to_aggregate as (
@@ -80,8 +83,11 @@ aggregated as (
         sum(gross_amount) as gross_amount,
         sum(discount_amount) as discount_amount,
         sum(net_revenue) as net_revenue,
-        sum(cost_amount) as cost_amount,
-        sum(gross_margin) as gross_margin,
+        -- unknown (null) as soon as one line lacks a cost: never a partial sum
+        case when count(*) = count(cost_amount) then sum(cost_amount) end
+            as cost_amount,
+        case when count(*) = count(gross_margin) then sum(gross_margin) end
+            as gross_margin,
         sum(units) as units,
         count(distinct order_id) as orders,
         count(distinct customer_id) as customers
@@ -93,25 +99,26 @@ aggregated as (
 final as (
     select
         aggregated.order_date::date as order_date,
-        aggregated.channel_id::integer as channel_id,
-        aggregated.region_id::integer as region_id,
+        aggregated.channel_id::text as channel_id,
+        aggregated.region_id::text as region_id,
         aggregated.category::text as category,
-        channels.channel_name::text as channel_name,
-        channels.channel_type::text as channel_type,
-        regions.region_name::text as region_name,
-        aggregated.gross_amount::numeric(18, 2) as gross_amount,
-        aggregated.discount_amount::numeric(18, 2) as discount_amount,
-        aggregated.net_revenue::numeric(18, 2) as net_revenue,
-        aggregated.cost_amount::numeric(18, 2) as cost_amount,
-        aggregated.gross_margin::numeric(18, 2) as gross_margin,
+        -- an order without a channel or region is kept, labelled 'Unknown'
+        coalesce(channels.channel_name, 'Unknown')::text as channel_name,
+        coalesce(channels.channel_type, 'unknown')::text as channel_type,
+        coalesce(regions.region_name, 'Unknown')::text as region_name,
+        aggregated.gross_amount::numeric as gross_amount,
+        aggregated.discount_amount::numeric as discount_amount,
+        aggregated.net_revenue::numeric as net_revenue,
+        aggregated.cost_amount::numeric as cost_amount,
+        aggregated.gross_margin::numeric as gross_margin,
         aggregated.units::bigint as units,
         aggregated.orders::bigint as orders,
         aggregated.customers::bigint as customers,
         {{ run_stamp() }} as refreshed_at
     from aggregated
-    inner join channels
+    left join channels
         on aggregated.channel_id = channels.channel_id
-    inner join regions
+    left join regions
         on aggregated.region_id = regions.region_id
 )
 

@@ -16,6 +16,7 @@
 
 -- the days changed since the last run (incremental runs and the post-hook):
 -- depends_on: {{ ref('int_order_dates_changed') }}
+-- depends_on: {{ ref('dim_date') }}
 
 -- incremental: every row of a month with a day whose orders changed since the
 -- last run (or whose channel or region was renamed) is rebuilt from the fact;
@@ -33,11 +34,12 @@ regions as (
     select * from {{ ref('dim_regions') }}
 ),
 
+{% if is_incremental() %}
+
+-- the days of the months to refresh (read by date_in_months)
 calendar as (
     select * from {{ ref('dim_date') }}
 ),
-
-{% if is_incremental() %}
 
 months_to_refresh as (
     {{ months_changed_since(last_refreshed_at()) }}
@@ -47,14 +49,17 @@ months_to_refresh as (
     -- months whose rows show an outdated channel or region name
     select loaded.month_start_date
     from {{ this }} as loaded
-    inner join channels
+    left join channels
         on loaded.channel_id = channels.channel_id
-    inner join regions
+    left join regions
         on loaded.region_id = regions.region_id
     where
-        loaded.channel_name is distinct from channels.channel_name
-        or loaded.channel_type is distinct from channels.channel_type
-        or loaded.region_name is distinct from regions.region_name
+        loaded.channel_name
+        is distinct from coalesce(channels.channel_name, 'Unknown')
+        or loaded.channel_type
+        is distinct from coalesce(channels.channel_type, 'unknown')
+        or loaded.region_name
+        is distinct from coalesce(regions.region_name, 'Unknown')
 ),
 
 lines_to_aggregate as (
@@ -80,8 +85,11 @@ aggregated as (
         sum(gross_amount) as gross_amount,
         sum(discount_amount) as discount_amount,
         sum(net_revenue) as net_revenue,
-        sum(cost_amount) as cost_amount,
-        sum(gross_margin) as gross_margin,
+        -- unknown (null) as soon as one line lacks a cost: never a partial sum
+        case when count(*) = count(cost_amount) then sum(cost_amount) end
+            as cost_amount,
+        case when count(*) = count(gross_margin) then sum(gross_margin) end
+            as gross_margin,
         sum(units) as units,
         count(distinct order_id) as orders,
         count(distinct customer_id) as customers
@@ -97,26 +105,27 @@ aggregated as (
 final as (
     select
         aggregated.month_start_date::date as month_start_date,
-        aggregated.channel_id::integer as channel_id,
-        aggregated.region_id::integer as region_id,
+        aggregated.channel_id::text as channel_id,
+        aggregated.region_id::text as region_id,
         aggregated.category::text as category,
         to_char(aggregated.month_start_date, 'YYYY-MM')::text as year_month,
-        channels.channel_name::text as channel_name,
-        channels.channel_type::text as channel_type,
-        regions.region_name::text as region_name,
-        aggregated.gross_amount::numeric(18, 2) as gross_amount,
-        aggregated.discount_amount::numeric(18, 2) as discount_amount,
-        aggregated.net_revenue::numeric(18, 2) as net_revenue,
-        aggregated.cost_amount::numeric(18, 2) as cost_amount,
-        aggregated.gross_margin::numeric(18, 2) as gross_margin,
+        -- an order without a channel or region is kept, labelled 'Unknown'
+        coalesce(channels.channel_name, 'Unknown')::text as channel_name,
+        coalesce(channels.channel_type, 'unknown')::text as channel_type,
+        coalesce(regions.region_name, 'Unknown')::text as region_name,
+        aggregated.gross_amount::numeric as gross_amount,
+        aggregated.discount_amount::numeric as discount_amount,
+        aggregated.net_revenue::numeric as net_revenue,
+        aggregated.cost_amount::numeric as cost_amount,
+        aggregated.gross_margin::numeric as gross_margin,
         aggregated.units::bigint as units,
         aggregated.orders::bigint as orders,
         aggregated.customers::bigint as customers,
         {{ run_stamp() }} as refreshed_at
     from aggregated
-    inner join channels
+    left join channels
         on aggregated.channel_id = channels.channel_id
-    inner join regions
+    left join regions
         on aggregated.region_id = regions.region_id
 )
 

@@ -30,7 +30,7 @@ versions as (
 
 final as (
     select
-        product_id::bigint as product_id,
+        product_id::text as product_id,
         valid_from::timestamptz as valid_from,
         sku::text as sku,
         product_name::text as product_name,
@@ -38,9 +38,9 @@ final as (
         stock_quantity::integer as stock_quantity,
         (stock_quantity - previous_stock_quantity)::integer as stock_change,
         reorder_point::integer as reorder_point,
-        unit_cost::numeric(12, 2) as unit_cost,
-        list_price::numeric(12, 2) as list_price,
-        (stock_quantity * unit_cost)::numeric(18, 2) as stock_value,
+        unit_cost::numeric as unit_cost,
+        list_price::numeric as list_price,
+        (stock_quantity * unit_cost)::numeric as stock_value,
         (stock_quantity < reorder_point)::boolean as is_below_reorder,
         (valid_to is null)::boolean as is_current,
         valid_to::timestamptz as valid_to

@@ -8,7 +8,8 @@
 }}
 
 -- one row per customer with at least one sale: a table, built once per run, that
--- the customer marts (dim_customers, RFM, LTV) read
+-- the customer marts (dim_customers, RFM, LTV) read. Anonymous orders (no
+-- customer) are left out
 with orders as (
     select * from {{ ref('fct_orders') }}
 ),
@@ -24,14 +25,17 @@ summarised as (
         count(*) as orders,
         sum(units) as units,
         sum(net_revenue) as net_revenue,
-        sum(cost_amount) as cost_amount,
-        sum(gross_margin) as gross_margin,
+        -- unknown (null) as soon as one order lacks a cost: never a partial sum
+        case when count(*) = count(cost_amount) then sum(cost_amount) end
+            as cost_amount,
+        case when count(*) = count(gross_margin) then sum(gross_margin) end
+            as gross_margin,
         min(order_date) as first_order_date,
         max(order_date) as last_order_date,
         min(ordered_at) as first_order_at,
         max(ordered_at) as last_order_at
     from orders
-    where is_sale
+    where is_sale and customer_id is not null
     group by customer_id
 ),
 

@@ -19,6 +19,7 @@
 
 -- the days changed since the last run (incremental runs):
 -- depends_on: {{ ref('int_order_dates_changed') }}
+-- depends_on: {{ ref('dim_date') }}
 
 -- each customer's sales per calendar month: one row per customer and month with at
 -- least one sale, i.e. one active customer in the cohort matrix. Incremental: the
@@ -30,11 +31,12 @@ with orders as not materialized (
     select * from {{ ref('fct_orders') }}
 ),
 
+{% if is_incremental() %}
+
+-- the days of the months to refresh (read by date_in_months)
 calendar as (
     select * from {{ ref('dim_date') }}
 ),
-
-{% if is_incremental() %}
 
 months_to_refresh as (
     {{ months_changed_since(last_refreshed_at()) }}
@@ -61,7 +63,8 @@ monthly as (
         count(*) as orders,
         sum(net_revenue) as net_revenue
     from orders_to_aggregate
-    where is_sale
+    -- anonymous orders (no customer) belong to no cohort
+    where is_sale and customer_id is not null
     group by customer_id, date_trunc('month', order_date)::date
 ),
 
@@ -111,7 +114,7 @@ final as (
         activity_month,
         -- numerics
         orders::bigint as orders,
-        net_revenue::numeric(18, 2) as net_revenue,
+        net_revenue::numeric as net_revenue,
         -- timestamps
         {{ run_stamp() }} as refreshed_at
     from changed
