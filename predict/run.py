@@ -50,7 +50,7 @@ REQUIRED_MARTS = ("fct_orders", "fct_order_items", "rpt_customer_rfm")
 MONTHLY_REVENUE_SQL = """
 select
     date_trunc('month', order_date)::date as month,
-    category,
+    coalesce(category, 'Unknown') as category,
     sum(net_revenue)::float8 as revenue
 from marts.fct_order_items
 where is_sale
@@ -67,7 +67,8 @@ select
     count(*)::integer as orders,
     sum(net_revenue)::float8 as revenue
 from marts.fct_orders
-where is_sale
+-- anonymous orders (no customer) count in the revenue forecast, not here
+where is_sale and customer_id is not null
 group by customer_id, order_date
 order by customer_id, order_date
 """
@@ -94,6 +95,7 @@ where
 RFM_SQL = """
 select customer_id, segment_name as rfm_segment
 from marts.rpt_customer_rfm
+where customer_id is not null
 order by customer_id
 """
 

@@ -62,7 +62,7 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("beats_baselines", "boolean"),
     ],
     "customer_clv": [
-        ("customer_id", "bigint not null"),
+        ("customer_id", "text not null"),
         ("clv_tier", "text not null"),
         ("repeat_purchases", "integer not null"),
         ("orders", "integer not null"),
@@ -100,7 +100,7 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("customers", "integer not null"),
     ],
     "customer_segments": [
-        ("customer_id", "bigint not null"),
+        ("customer_id", "text not null"),
         ("cluster", "integer not null"),
         ("segment_name", "text not null"),
         ("rfm_segment", "text"),

@@ -124,12 +124,14 @@ def fill(at: AppTest, prefix: str, values: dict) -> AppTest:
             search, chosen = value
             ok(at.text_input(key=key + ".q").input(search).run())
             at.selectbox(key=key).select(chosen)
+        elif isinstance(value, Decimal):  # amounts are typed as text, exactly
+            at.text_input(key=key).input(f"{value:f}")
         else:
             widget(at, key).set_value(value)
     return ok(at.run())
 
 
-def open_row(at: AppTest, prefix: str, key: int) -> AppTest:
+def open_row(at: AppTest, prefix: str, key: str) -> AppTest:
     ok(at.text_input(key=f"{prefix}.search").input(f"#{key}").run())
     at.selectbox(key=f"{prefix}.pick").select(key)
     return ok(at.button(key=f"{prefix}.open").click().run())
@@ -146,8 +148,8 @@ def valid(entity: str, n: int) -> dict:
             "last_name": f"Tester{n}",
             "email": f"page.tester{n}@example.com",
             "country_code": "FR",
-            "region_id": 1,
-            "acquisition_channel_id": 1,
+            "region_id": "1",
+            "acquisition_channel_id": "1",
         },
         "products": {
             "sku": f"APP-{n:06d}",

@@ -57,7 +57,7 @@ def counts(env: dict[str, str]) -> dict[str, int]:
 
 
 def ids(frame, key):
-    return [int(v) for v in frame[key]]
+    return [str(v) for v in frame[key]]
 
 
 def valid(entity: str) -> dict:
@@ -72,9 +72,9 @@ def valid(entity: str) -> dict:
             "birth_date": date(1990, 5, 17),
             "city": "Springfield",
             "country_code": "US",
-            "region_id": 1,
+            "region_id": "1",
             "segment": "consumer",
-            "acquisition_channel_id": 1,
+            "acquisition_channel_id": "1",
         }
     if entity == "products":
         return {
@@ -102,9 +102,9 @@ def valid(entity: str) -> dict:
         return {"channel_name": f"Test channel {n}", "channel_type": "online"}
     if entity == "orders":
         return {
-            "customer_id": 1,
-            "channel_id": 1,
-            "ship_region_id": 1,
+            "customer_id": "1",
+            "channel_id": "1",
+            "ship_region_id": "1",
             "promotion_id": None,
             "ordered_at": datetime(2025, 6, 1, 10, 30, tzinfo=UTC),
             "status": "placed",
@@ -116,12 +116,14 @@ def valid(entity: str) -> dict:
     raise ValueError(entity)
 
 
-def lines(*specs: tuple[int, int, str, str]) -> list[dict]:
-    """Order lines (product, quantity, unit price, discount); one by default."""
+def lines(*specs: tuple[int | str, int, str, str]) -> list[dict]:
+    """Order lines (product id, quantity, unit price, discount); one by default.
+    Product ids are text (a number is taken as its digits, as the generated
+    shop writes them)."""
     specs = specs or ((1, 1, "10.00", "0"),)
     return [
         {
-            "product_id": product,
+            "product_id": str(product),
             "quantity": quantity,
             "unit_price": Decimal(price),
             "discount_amount": Decimal(discount),
@@ -130,7 +132,7 @@ def lines(*specs: tuple[int, int, str, str]) -> list[dict]:
     ]
 
 
-def new_order(items=None, **changes) -> int:
+def new_order(items=None, **changes) -> str:
     items = items if items is not None else lines((1, 2, "10.00", "1.00"))
     assert items
     return editing.save_order(valid("orders") | changes, items, USER)

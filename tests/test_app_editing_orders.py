@@ -33,7 +33,7 @@ env = app_editing_support.env
 # ------------------------------------------------------------------------ orders
 
 
-def _add_line(at: AppTest, search: str, product_id: int, quantity: int) -> None:
+def _add_line(at: AppTest, search: str, product_id: str, quantity: int) -> None:
     ok(at.text_input(key="orders.add.f.product_id.q").input(search).run())
     at.selectbox(key="orders.add.f.product_id").select(product_id)
     at.number_input(key="orders.add.quantity").set_value(quantity)
@@ -44,12 +44,12 @@ def _metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
-def _order(product_ids=(1, 2)) -> int:
+def _order(product_ids=("1", "2")) -> str:
     return editing.save_order(
         {
-            "customer_id": 3,
-            "channel_id": 2,
-            "ship_region_id": 1,
+            "customer_id": "3",
+            "channel_id": "2",
+            "ship_region_id": "1",
             "payment_method": "paypal",
             "shipping_amount": Decimal("4.99"),
         },
@@ -66,28 +66,28 @@ def test_order_create_with_lines_and_totals(env, shop):
         at,
         "orders",
         {
-            "customer_id": ("maggie", 1),
-            "channel_id": ("website", 1),
-            "ship_region_id": ("western", 1),
-            "shipping_amount": 5.0,
-            "tax_amount": 2.5,
+            "customer_id": ("maggie", "1"),
+            "channel_id": ("website", "1"),
+            "ship_region_id": ("western", "1"),
+            "shipping_amount": Decimal("5.0"),
+            "tax_amount": Decimal("2.5"),
         },
     )
-    _add_line(at, "ELE-000001", 1, 2)
-    _add_line(at, "ELE-000002", 2, 1)
-    at.number_input(key="orders.line.2.discount_amount").set_value(1.25)
+    _add_line(at, "ELE-000001", "1", 2)
+    _add_line(at, "ELE-000002", "2", 1)
+    at.text_input(key="orders.line.2.discount_amount").input("1.25")
     ok(at.run())
     prices = dict(
         sql_rows(
             env,
             "select product_id, list_price from raw.products "
-            "where product_id in (1, 2)",
+            "where product_id in ('1', '2')",
         )
     )
     expected = editing.order_totals(
         [
-            {"quantity": 2, "unit_price": prices[1], "discount_amount": 0},
-            {"quantity": 1, "unit_price": prices[2], "discount_amount": "1.25"},
+            {"quantity": 2, "unit_price": prices["1"], "discount_amount": 0},
+            {"quantity": 1, "unit_price": prices["2"], "discount_amount": "1.25"},
         ],
         5,
         2.5,
@@ -99,24 +99,26 @@ def test_order_create_with_lines_and_totals(env, shop):
     assert count(env, "orders") == before, "nothing is written before saving"
     click(at, "orders.save")
     (message,) = texts(at, "success")
-    order_id = int(message.removeprefix("Created order #").rstrip("."))
+    order_id = message.removeprefix("Created order #").rstrip(".")
+    assert order_id.startswith("app-")
     order, items = editing.get_order(order_id)
     assert (order["customer_id"], order["channel_id"], order["ship_region_id"]) == (
-        1,
-        1,
-        1,
+        "1",
+        "1",
+        "1",
     )
     assert order["shipping_amount"] == Decimal("5.00")
     assert [(i["product_id"], i["quantity"], i["discount_amount"]) for i in items] == [
-        (1, 2, Decimal("0.00")),
-        (2, 1, Decimal("1.25")),
+        ("1", 2, Decimal("0.00")),
+        ("2", 1, Decimal("1.25")),
     ]
+    assert all(i["order_item_id"].startswith("app-") for i in items)
     stored = editing.order_totals(items, order["shipping_amount"], order["tax_amount"])
     assert stored["total"] == expected["total"]
 
 
 def test_order_edit_changes_adds_and_removes_lines(env, shop):
-    order_id = _order((1, 2))
+    order_id = _order()
     order, items = editing.get_order(order_id)
     at = open_page(shop, "orders")
     open_row(at, "orders", order_id)
@@ -128,13 +130,13 @@ def test_order_edit_changes_adds_and_removes_lines(env, shop):
     at.number_input(key=f"orders.line.{first}.quantity").set_value(3)
     ok(at.run())
     click(at, f"orders.line.{second}.remove")
-    _add_line(at, "ELE-000003", 3, 2)
+    _add_line(at, "ELE-000003", "3", 2)
     at.selectbox(key="orders.f.status").set_value("shipped")
     click(at, "orders.save")
     assert texts(at, "success") == ["Saved."], texts(at, "error")
     now, now_items = editing.get_order(order_id)
     assert now["status"] == "shipped" and now["updated_at"] > order["updated_at"]
-    assert [(i["product_id"], i["quantity"]) for i in now_items] == [(1, 3), (3, 2)]
+    assert [(i["product_id"], i["quantity"]) for i in now_items] == [("1", 3), ("3", 2)]
     assert now_items[0]["order_item_id"] == items[0]["order_item_id"]
     assert not sql_rows(
         env,
@@ -160,7 +162,7 @@ def test_order_soft_delete_and_restore(env, shop):
 
 
 def test_order_conflict_shows_current_order_and_lines(env, shop):
-    order_id = _order((1, 2))
+    order_id = _order()
     at = open_page(shop, "orders")
     open_row(at, "orders", order_id)
     with db.connect(env) as conn:
@@ -168,7 +170,7 @@ def test_order_conflict_shows_current_order_and_lines(env, shop):
             "update raw.orders set status = 'cancelled' where order_id = %s", [order_id]
         )
         conn.commit()
-    at.number_input(key="orders.f.shipping_amount").set_value(9.99)
+    at.text_input(key="orders.f.shipping_amount").input("9.99")
     click(at, "orders.save")
     assert any("changed by someone else" in w for w in texts(at, "warning"))
     compared = at.dataframe[0].value
@@ -182,17 +184,24 @@ def test_order_conflict_shows_current_order_and_lines(env, shop):
 
 
 def test_order_validation_error_writes_nothing(env, shop):
-    order_id = _order((1,))
+    order_id = _order(("1",))
     order, items = editing.get_order(order_id)
     at = open_page(shop, "orders")
     open_row(at, "orders", order_id)
     (line,) = at.session_state["orders.lines"]
-    at.number_input(key=f"orders.line.{line['uid']}.discount_amount").set_value(
-        float(items[0]["unit_price"]) + 1
-    )
+    discount = at.text_input(key=f"orders.line.{line['uid']}.discount_amount")
+    discount.input(f"{items[0]['unit_price'] + 1:f}")
     click(at, "orders.save")
     (message,) = texts(at, "error")
     assert message.startswith("Line 1, Discount: must be between 0 and the line amount")
+    assert editing.get_order(order_id) == (order, items)
+    # an amount with more decimals than kept is refused, never rounded
+    at.text_input(key=f"orders.line.{line['uid']}.unit_price").input("3.14159")
+    at.text_input(key=f"orders.line.{line['uid']}.discount_amount").input("0")
+    click(at, "orders.save")
+    assert texts(at, "error") == [
+        "Line 1, Unit price: use at most 4 decimals (this has 5)"
+    ]
     assert editing.get_order(order_id) == (order, items)
     # a new order without lines
     before = count(env, "orders")
@@ -201,9 +210,9 @@ def test_order_validation_error_writes_nothing(env, shop):
         at,
         "orders",
         {
-            "customer_id": ("maggie", 1),
-            "channel_id": ("website", 1),
-            "ship_region_id": ("western", 1),
+            "customer_id": ("maggie", "1"),
+            "channel_id": ("website", "1"),
+            "ship_region_id": ("western", "1"),
         },
     )
     click(at, "orders.save")
@@ -212,20 +221,19 @@ def test_order_validation_error_writes_nothing(env, shop):
 
 
 def test_order_promotion_discount_is_applied_to_the_lines(env, shop):
-    order_id = _order((1, 2))
+    order_id = _order()
     at = open_page(shop, "orders")
     open_row(at, "orders", order_id)
-    fill(at, "orders", {"promotion_id": ("NEWYEAR23", 1)})
+    fill(at, "orders", {"promotion_id": ("NEWYEAR23", "1")})
     click(at, "orders.apply_promotion")
-    pct = editing.get_row("promotions", 1)["discount_pct"]
+    pct = editing.get_row("promotions", "1")["discount_pct"]
     for line in at.session_state["orders.lines"]:
         uid = line["uid"]
         quantity = at.number_input(key=f"orders.line.{uid}.quantity").value
-        price = at.number_input(key=f"orders.line.{uid}.unit_price").value
+        price = at.text_input(key=f"orders.line.{uid}.unit_price").value
         expected = editing.promotion_discount(quantity, price, pct)
-        assert at.number_input(key=f"orders.line.{uid}.discount_amount").value == float(
-            expected
-        )
+        shown = at.text_input(key=f"orders.line.{uid}.discount_amount").value
+        assert Decimal(shown) == expected
     click(at, "orders.save")
     _, items = editing.get_order(order_id)
     assert all(i["discount_amount"] > 0 for i in items)

@@ -46,10 +46,10 @@ NEW = {
             "last_name": "Lovelace",
             "email": "ada.lovelace@example.com",
             "country_code": "gb",
-            "region_id": ("british", 4),
-            "acquisition_channel_id": ("web", 1),
+            "region_id": ("british", "4"),
+            "acquisition_channel_id": ("web", "1"),
         },
-        {"email": "ada.lovelace@example.com", "country_code": "GB", "region_id": 4},
+        {"email": "ada.lovelace@example.com", "country_code": "GB", "region_id": "4"},
     ),
     "products": (
         {
@@ -58,18 +58,23 @@ NEW = {
             "category": "electronics",
             "subcategory": "laptops",
             "brand": "Cantrell",
-            "unit_cost": 100.0,
-            "list_price": 149.99,
+            "unit_cost": Decimal("100.1234"),
+            "list_price": Decimal("149.99"),
             "stock_quantity": 3,
             "reorder_point": 5,
         },
-        {"sku": "APP-NEW-1", "list_price": Decimal("149.99"), "stock_quantity": 3},
+        {
+            "sku": "APP-NEW-1",
+            "list_price": Decimal("149.99"),
+            "unit_cost": Decimal("100.1234"),
+            "stock_quantity": 3,
+        },
     ),
     "promotions": (
         {
             "promo_code": "APPSPRING",
             "description": "Spring sale",
-            "discount_pct": 12.5,
+            "discount_pct": Decimal("12.5"),
             "starts_at": datetime(2026, 3, 1, 0, 0),
             "ends_at": datetime(2026, 3, 15, 23, 59),
         },
@@ -96,8 +101,12 @@ EDIT = {
 # A value that breaks a rule, and the message.
 INVALID = {
     "customers": ("email", "not-an-email", "Email: not a valid email address"),
-    "products": ("list_price", -3.0, "List price: must be more than 0"),
-    "promotions": ("discount_pct", 150.0, "Discount %: must be at most 100"),
+    "products": (
+        "unit_cost",
+        Decimal("1.00001"),
+        "Unit cost: use at most 4 decimals (this has 5)",
+    ),
+    "promotions": ("discount_pct", Decimal("150"), "Discount %: must be at most 100"),
     "regions": ("region_name", "   ", "Region name: required"),
     "channels": ("channel_name", "", "Channel name: required"),
 }
@@ -323,12 +332,12 @@ def test_customer_with_orders_is_deactivated(env, shop):
 
 def test_region_in_use_is_not_deleted(env, shop):
     at = open_page(shop, "regions")
-    open_row(at, "regions", 2)
+    open_row(at, "regions", "2")
     click(at, "regions.delete")
     click(at, "regions.confirm_delete_yes")
     (message,) = texts(at, "error")
     assert message.startswith("This region cannot be deleted: it is used by ")
-    assert editing.get_row("regions", 2) is not None
+    assert editing.get_row("regions", "2") is not None
 
 
 def test_list_search_filter_sort_and_pages(env, shop):

@@ -43,11 +43,17 @@ def test_search_matches_every_word_in_any_column(env):
     assert ids(frame, "customer_id") == [r[0] for r in expected]
 
 
-def test_search_by_id_digits(env):
+def test_search_by_id_is_an_exact_text_match(env):
     frame, _ = editing.list_rows("customers", "#17", page_size=100)
-    assert 17 in ids(frame, "customer_id")
+    assert "17" in ids(frame, "customer_id")
+    frame, _ = editing.list_rows("customers", "17", page_size=100)
+    assert "17" in ids(frame, "customer_id")
+    # an id is not a number: "017" and "17.0" are other ids
+    for other in ("017", "17.0"):
+        frame, _ = editing.list_rows("customers", other, page_size=100)
+        assert "17" not in ids(frame, "customer_id"), other
     frame, _ = editing.list_rows("orders", "#5", filters={"deleted": "include"})
-    assert 5 in ids(frame, "order_id")
+    assert "5" in ids(frame, "order_id")
 
 
 def test_search_wildcards_are_literal(env):
@@ -82,18 +88,18 @@ def test_filters_sort_and_pages_equal_sql(env):
             """
             select customer_id from raw.customers
             where segment = any(%s) and region_id = any(%s) and is_active
-            order by last_name desc, customer_id desc
+            order by last_name desc nulls last, customer_id desc
             """,
-            [["consumer", "corporate"], [1, 2, 3]],
+            [["consumer", "corporate"], ["1", "2", "3"]],
         )
     ]
     assert len(expected) > 14
     filters = {
         "segment": ["consumer", "corporate"],
-        "region_id": [1, 2, 3],
+        "region_id": ["1", "2", "3"],
         "is_active": True,
     }
-    seen: list[int] = []
+    seen: list[str] = []
     page = 1
     while True:
         frame, total = editing.list_rows(

@@ -5,6 +5,7 @@ entity definitions checked against the catalog."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from decimal import Decimal
@@ -23,7 +24,7 @@ from editing_support import (
 )
 
 from core import db, editing
-from loader.load import TABLES
+from loader.load import TABLES, load_directory
 
 # The fixtures of editing_support: a small shop in this module's own database.
 shop = editing_support.shop
@@ -109,7 +110,7 @@ def test_create_read_update_delete(env, entity):
     values = valid(entity)
     created = editing.create_row(entity, values, USER)
     key = created[ent.key]
-    assert key > 1_000_000_000, "app rows take ids from the app sequence"
+    assert re.fullmatch(r"app-\d+", key), "app rows take ids from the app sequence"
     stored = editing.get_row(entity, key)
     for name, value in values.items():
         assert stored[name] == value, name
@@ -151,8 +152,130 @@ def test_writes_need_a_user(env):
 
 
 def test_get_row_of_a_missing_key_is_none(env):
+    assert editing.get_row("customers", "999999999999") is None
     assert editing.get_row("customers", 999_999_999_999) is None
-    assert editing.get_order(999_999_999_999) == (None, [])
+    assert editing.get_order("no such order") == (None, [])
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("x" * 65, "Id: an id has at most 64 characters"),
+        ("bell\x07", "Id: an id has no control characters"),
+        ("", "Id: required"),
+        (None, "Id: required"),
+        (1.5, "Id: not an id (ids are text)"),
+    ],
+)
+def test_an_id_no_row_can_have_is_one_line(env, key, message):
+    with pytest.raises(editing.ValidationError) as caught:
+        editing.get_row("customers", key)
+    assert caught.value.message == message
+    with pytest.raises(editing.ValidationError):
+        editing.delete_row("products", key, "2024-01-01T00:00:00+00:00", USER)
+
+
+ODD_IDS = [
+    "cust 42",
+    'O\'Brien "the" customer',
+    "Grüße-😀-顧客",
+    "%_\\ like wildcards",
+    "#x7",
+    "x" * 64,
+]
+
+
+@pytest.mark.parametrize("key", ODD_IDS)
+def test_a_text_id_round_trips_through_get_row_and_search(env, key):
+    """Ids are the source's text: spaces, quotes, unicode and wildcards are kept
+    and matched exactly (a search may match the id or the names)."""
+    with db.connect(env) as conn:
+        conn.execute(
+            "insert into raw.customers (customer_id, last_name) values (%s, %s)",
+            [key, "Oddkey"],
+        )
+        conn.commit()
+    row = editing.get_row("customers", key)
+    assert row is not None and row["customer_id"] == key
+    frame, total = editing.list_rows("customers", key)
+    assert total == 1 and list(frame["customer_id"]) == [key]
+    # the selector finds it by its exact id, first
+    options = editing.search_options("customers", key)
+    assert options[0][0] == key and key in options[0][1]
+    # an order refers to it; its lines' product ids are text too
+    order_id = new_order(customer_id=key)
+    assert editing.get_order(order_id)[0]["customer_id"] == key
+    frame, total = editing.list_rows("orders", filters={"customer_id": key})
+    assert list(frame["order_id"]) == [order_id]
+    changed = editing.update_row(
+        "customers", key, {"city": "Odd town"}, row["updated_at"], USER
+    )
+    assert changed["customer_id"] == key and changed["city"] == "Odd town"
+
+
+def test_an_app_created_id_cannot_collide_with_a_loaded_one(env, tmp_path):
+    """The app's ids are 'app-<n>'; a file holding such an id (in any case) is
+    refused by the loader, so the next app row still gets its id."""
+    upcoming = sql_one(env, "select last_value + 1 from raw.regions_app_id_seq")
+    (tmp_path / "regions.csv").write_text(
+        "region_id,region_name\n"
+        f"app-{upcoming},Taken from the app\n"
+        f"APP-{upcoming + 1},Shouting\n"
+        "app 7,Not the app's\n"
+    )
+    load_directory(env, tmp_path, max_reject_rate=1.0)
+    reasons = [
+        r[0]
+        for r in sql_rows(
+            env,
+            "select reason from raw.load_rejects where table_name = 'regions'"
+            " order by line_number",
+        )
+    ]
+    assert len(reasons) == 2
+    assert all("ids starting with 'app-' are kept" in r for r in reasons), reasons
+    assert editing.get_row("regions", "app 7")["region_name"] == "Not the app's"
+    for _ in range(2):
+        created = editing.create_row("regions", valid("regions"), USER)
+        assert created["region_id"].startswith("app-")
+    assert not sql_rows(
+        env,
+        "select region_id from raw.regions where lower(region_id) like 'app-%%'"
+        " and region_id not like 'app-%%'",
+    )
+
+
+def test_money_keeps_four_decimals_exactly_and_refuses_five(env):
+    product = editing.create_row(
+        "products",
+        valid("products") | {"unit_cost": "0.0001", "list_price": "12345678.9999"},
+        USER,
+    )
+    assert str(product["unit_cost"]) == "0.0001"
+    assert str(product["list_price"]) == "12345678.9999"
+    errors = errors_of(
+        lambda: editing.update_row(
+            "products",
+            product["product_id"],
+            {"list_price": "12345678.99995"},
+            product["updated_at"],
+            USER,
+        )
+    )
+    assert errors == {"list_price": "List price: use at most 4 decimals (this has 5)"}
+    assert editing.get_row("products", product["product_id"]) == product
+    # an order's amounts and line amounts likewise
+    items = [
+        {"product_id": "1", "quantity": 3, "unit_price": "0.3333"},
+        {"product_id": "2", "quantity": 2, "line_amount": "10.0001"},
+    ]
+    order_id = new_order(items, shipping_amount="4.9999")
+    order, stored = editing.get_order(order_id)
+    assert str(order["shipping_amount"]) == "4.9999"
+    assert [str(i["unit_price"]) for i in stored] == ["0.3333", "None"]
+    assert [str(i["line_amount"]) for i in stored] == ["None", "10.0001"]
+    totals = editing.order_totals(stored, order["shipping_amount"], 0)
+    assert totals["items_subtotal"] == Decimal("0.9999") + Decimal("10.0001")
 
 
 # ---------------------------------------------------------------- concurrency
@@ -269,16 +392,16 @@ def test_customers_and_products_with_orders_are_deactivated(env):
 
 
 def test_referenced_regions_channels_and_promotions_are_not_deleted(env):
-    region = editing.get_row("regions", 1)
+    region = editing.get_row("regions", "1")
     before = counts(env)
     with pytest.raises(editing.Refused) as caught:
-        editing.delete_row("regions", 1, region["updated_at"], USER)
+        editing.delete_row("regions", "1", region["updated_at"], USER)
     orders, customers = sql_rows(
         env,
         """
         select
-            (select count(*) from raw.orders where ship_region_id = 1),
-            (select count(*) from raw.customers where region_id = 1)
+            (select count(*) from raw.orders where ship_region_id = '1'),
+            (select count(*) from raw.customers where region_id = '1')
         """,
     )[0]
     assert caught.value.message == (
@@ -294,10 +417,10 @@ def test_referenced_regions_channels_and_promotions_are_not_deleted(env):
         )
     with pytest.raises(editing.Refused, match="customers"):
         editing.delete_row(
-            "channels", 1, editing.get_row("channels", 1)["updated_at"], USER
+            "channels", "1", editing.get_row("channels", "1")["updated_at"], USER
         )
     assert counts(env) == before
-    assert editing.usage("regions", 1) == {"orders": orders, "customers": customers}
+    assert editing.usage("regions", "1") == {"orders": orders, "customers": customers}
 
 
 # -------------------------------------------------------------------- emails

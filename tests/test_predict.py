@@ -270,7 +270,9 @@ def test_the_run_records_each_model_and_the_build(predicted):
     env = predicted["env"]
     summary = predicted["summary"]
     categories = frame(
-        env, "select distinct category from marts.fct_order_items order by 1"
+        env,
+        "select distinct coalesce(category, 'Unknown') as category"
+        " from marts.fct_order_items order by 1",
     )["category"].tolist()
     assert [(m["model"], m["scope"]) for m in summary["models"]] == [
         ("revenue_forecast", "all"),
@@ -426,7 +428,7 @@ def test_customer_clv_matches_the_marts(predicted):
             min(order_date) as first_order_date,
             max(order_date) as last_order_date
         from marts.fct_orders
-        where is_sale
+        where is_sale and customer_id is not null
         group by customer_id
         """,
     )

@@ -258,7 +258,7 @@ def choose_rows(env: dict[str, str]) -> dict:
     customer_id, channel_id, region_id = one(
         env,
         "select customer_id, channel_id, ship_region_id from marts.fct_orders"
-        " where is_sale order by order_id desc limit 1",
+        " where is_sale and customer_id is not null order by order_id desc limit 1",
     )
     (other_product,) = one(
         env,

@@ -6,6 +6,10 @@ Rules:
   per operation from `conninfo(read_only=False)`, one transaction per write,
   and every write transaction names the signed-in user for the audit trigger
   (`set_config('ecom.app_user', ...)`);
+- row ids are the source's text ids (1 to 64 printable characters), matched
+  exactly, never cast to numbers; rows created here get 'app-<n>' from the
+  table's `raw.<table>_app_id_seq` (the loader refuses such ids in files);
+- money is exact: at most 4 decimals, refused (never rounded) beyond;
 - values always travel as psycopg parameters; identifiers come from the entity
   definitions (`sql.Identifier`), sort columns and filters from whitelists;
 - input is validated before anything is written (`ValidationError`, one message
@@ -59,9 +63,10 @@ from core.editing.errors import (
     ValidationError,
 )
 from core.editing.fields import (
-    BIGINT_MAX,
     CENT,
+    ID_MAX_CHARS,
     INT_MAX,
+    MONEY_DECIMALS,
     MONEY_LIMIT,
     Entity,
     Field,
@@ -79,6 +84,7 @@ from core.editing.listing import (
 )
 from core.editing.orders import (
     get_order,
+    line_amount,
     order_totals,
     promotion_discount,
     restore_order,
@@ -91,13 +97,14 @@ from core.editing.selectors import (
     option_label,
     search_options,
 )
-from core.editing.stored_rows import DeleteOutcome
+from core.editing.stored_rows import DeleteOutcome, parse_key
 from core.editing.validation import (
     COUNTRY_PATTERN,
     EARLIEST_DATE,
     EARLIEST_TIMESTAMP,
     EMAIL_PATTERN,
     LATEST_TIMESTAMP,
+    clean_id,
     clean_value,
     validate,
 )
@@ -108,7 +115,6 @@ __all__ = [
     "AUDIT_ACTIONS",
     "AUDIT_KEYS",
     "AUDIT_TABLES",
-    "BIGINT_MAX",
     "CENT",
     "CHANNELS",
     "CONSTRAINTS",
@@ -118,12 +124,14 @@ __all__ = [
     "EARLIEST_TIMESTAMP",
     "EMAIL_PATTERN",
     "ENTITIES",
+    "ID_MAX_CHARS",
     "INT_MAX",
     "ITEM_FIELDS",
     "LATEST_TIMESTAMP",
     "MAX_PAGE_SIZE",
     "MAX_SEARCH_CHARS",
     "MAX_SEARCH_WORDS",
+    "MONEY_DECIMALS",
     "MONEY_LIMIT",
     "OPTIONS_LIMIT",
     "ORDERS",
@@ -144,6 +152,7 @@ __all__ = [
     "as_utc",
     "audit_changes",
     "audit_users",
+    "clean_id",
     "clean_value",
     "create_row",
     "delete_row",
@@ -154,11 +163,13 @@ __all__ = [
     "get_row",
     "label_for",
     "like_pattern",
+    "line_amount",
     "list_audit",
     "list_rows",
     "option_label",
     "order_totals",
     "page_count",
+    "parse_key",
     "promotion_discount",
     "restore_order",
     "save_order",

@@ -5,7 +5,6 @@ one page of entries, one entry, who appears in it, and an entry field by field.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
@@ -18,12 +17,13 @@ from psycopg.types.json import Jsonb
 from core.editing.connection import reading
 from core.editing.listing import (
     bounded_search,
+    id_candidates,
     like_pattern,
     page_params,
     read_page,
     where_clause,
 )
-from core.editing.stored_rows import parse_key
+from core.editing.stored_rows import parse_number
 from core.editing.values import as_utc
 
 AUDIT_ACTIONS = ("insert", "update", "delete")
@@ -122,22 +122,20 @@ def _audit_where(
     if user:
         clauses.append(sql.SQL("a.changed_by ilike %(user)s"))
         params["user"] = like_pattern(user)
-    key_text = bounded_search(str(key if key is not None else ""), "Row id")
-    key_text = key_text.strip()
-    key_text = key_text.lstrip("#")
-    if key_text:
-        if table and re.fullmatch(r"\d{1,18}", key_text):
-            # uses the (table_name, row_key) index
-            clauses.append(sql.SQL("a.row_key = %(row_key)s"))
-            params["row_key"] = Jsonb({AUDIT_KEYS[table]: int(key_text)})
-        else:
-            clauses.append(
-                sql.SQL(
-                    "exists (select from jsonb_each_text(a.row_key) as k "
-                    "where k.value = %(key)s)"
-                )
+    # ids are text, matched exactly (as typed, or without a leading '#')
+    keys = id_candidates(bounded_search(str(key if key is not None else ""), "Row id"))
+    if keys and table:
+        # uses the (table_name, row_key) index
+        clauses.append(sql.SQL("a.row_key = any(%(row_keys)s)"))
+        params["row_keys"] = [Jsonb({AUDIT_KEYS[table]: k}) for k in keys]
+    elif keys:
+        clauses.append(
+            sql.SQL(
+                "exists (select from jsonb_each_text(a.row_key) as k "
+                "where k.value = any(%(keys)s::text[]))"
             )
-            params["key"] = key_text
+        )
+        params["keys"] = keys
     if date_from:
         clauses.append(sql.SQL("a.changed_at >= %(date_from)s"))
         params["date_from"] = as_utc(date_from)
@@ -150,8 +148,9 @@ def _audit_where(
 def get_audit(audit_id: Any) -> dict[str, Any] | None:
     """One audit entry with its old and new values (dicts)."""
     with reading() as conn, conn.cursor(row_factory=dict_row) as cur:
+        audit_id = parse_number(audit_id, "Audit entry")
         return cur.execute(
-            "select * from app.audit_log where audit_id = %s", [parse_key(audit_id)]
+            "select * from app.audit_log where audit_id = %s", [audit_id]
         ).fetchone()
 
 

@@ -13,7 +13,7 @@ import psycopg
 from psycopg import errors
 
 from core.editing.errors import CrudError, Refused, ValidationError
-from core.editing.fields import BIGINT_MAX, INT_MAX, MONEY_LIMIT, Entity, Field
+from core.editing.fields import ID_MAX_CHARS, INT_MAX, MONEY_LIMIT, Entity, Field
 from core.enums import (
     CHANNEL_TYPES,
     ORDER_STATUSES,
@@ -85,10 +85,13 @@ CONSTRAINTS: dict[str, tuple[str, str]] = {
     ),
     "quantity_positive": ("quantity", "must be at least 1"),
     "unit_price_not_negative": ("unit_price", "must not be negative"),
+    "line_amount_not_negative": ("line_amount", "must not be negative"),
     "discount_within_line_amount": (
         "discount_amount",
         "must be between 0 and the line amount (quantity × unit price)",
     ),
+    "price_given": ("unit_price", "give the unit price or the line amount"),
+    "discount_pct_at_most_2_decimals": ("discount_pct", "use at most 2 decimals"),
     "birth_date_in_range": ("birth_date", "must be between 1900 and 2099"),
     # unique indexes that compare values the way staging does (case, spaces)
     "customers_email_lower_key": (
@@ -104,16 +107,44 @@ CONSTRAINTS: dict[str, tuple[str, str]] = {
 }
 # Named per column: `<column>_is_a_number` (no NaN) and `<column>_in_range`
 # (moments between 1970 and 2100), on the raw tables' numbers and timestamps.
+# Money: `<column>_at_most_4_decimals` and `<column>_below_1e14` (never rounded).
+MONEY_COLUMNS = (
+    "unit_cost",
+    "list_price",
+    "shipping_amount",
+    "tax_amount",
+    "unit_price",
+    "line_amount",
+    "discount_amount",
+)
 CONSTRAINTS |= {
     f"{column}_is_a_number": (column, "must be a number")
-    for column in (
-        "unit_cost",
-        "list_price",
-        "discount_pct",
-        "shipping_amount",
-        "tax_amount",
-        "unit_price",
-        "discount_amount",
+    for column in (*MONEY_COLUMNS, "discount_pct")
+}
+CONSTRAINTS |= {
+    f"{column}_at_most_4_decimals": (column, "use at most 4 decimals")
+    for column in MONEY_COLUMNS
+}
+CONSTRAINTS |= {
+    f"{column}_below_1e14": (column, "must be below 100,000,000,000,000")
+    for column in (*MONEY_COLUMNS, "discount_pct")
+}
+# Primary keys: `<key>_printable` (1 to 64 characters, no control characters,
+# no surrounding spaces).
+CONSTRAINTS |= {
+    f"{key}_printable": (
+        key,
+        f"use 1 to {ID_MAX_CHARS} characters, no control characters and no "
+        "spaces at either end",
+    )
+    for key in (
+        "region_id",
+        "channel_id",
+        "customer_id",
+        "product_id",
+        "promotion_id",
+        "order_id",
+        "order_item_id",
     )
 }
 CONSTRAINTS |= {
@@ -151,8 +182,9 @@ def _guess_field(
         if isinstance(value, str):
             if "\x00" in value:
                 return f.name, "must not contain a NUL character"
-            if f.max_length and len(value) > f.max_length:
-                return f.name, f"use at most {f.max_length} characters"
+            max_length = ID_MAX_CHARS if f.kind == "ref" else f.max_length
+            if max_length and len(value) > max_length:
+                return f.name, f"use at most {max_length} characters"
             if "encod" in message.lower() or "byte sequence" in message.lower():
                 try:
                     value.encode("utf-8")
@@ -160,8 +192,6 @@ def _guess_field(
                     return f.name, "contains characters that cannot be stored"
         elif isinstance(value, numbers.Number) and not isinstance(value, bool):
             limit = MONEY_LIMIT if f.kind in ("money", "percent") else INT_MAX
-            if f.kind == "ref":
-                limit = BIGINT_MAX
             try:
                 if abs(Decimal(str(value))) >= limit:
                     return f.name, "is too large"

@@ -15,6 +15,12 @@ from core.enums import (
     SEGMENTS,
 )
 
+
+def _unknown_or_first(choices: tuple[str, ...]) -> str:
+    """The default of a choice the source may not give: 'unknown' (as in raw)."""
+    return "unknown" if "unknown" in choices else choices[0]
+
+
 REGIONS = Entity(
     name="regions",
     table="regions",
@@ -44,7 +50,13 @@ CHANNELS = Entity(
     title="Channels",
     fields=(
         Field("channel_name", "Channel name", "text", max_length=100),
-        Field("channel_type", "Channel type", "choice", choices=CHANNEL_TYPES),
+        Field(
+            "channel_type",
+            "Channel type",
+            "choice",
+            choices=CHANNEL_TYPES,
+            default=_unknown_or_first(CHANNEL_TYPES),
+        ),
     ),
     list_columns="h.channel_id, h.channel_name, h.channel_type, h.updated_at",
     joins="",
@@ -80,9 +92,9 @@ CUSTOMERS = Entity(
     singular="customer",
     title="Customers",
     fields=(
-        Field("first_name", "First name", "text", max_length=100),
-        Field("last_name", "Last name", "text", max_length=100),
-        Field("email", "Email", "email", max_length=254),
+        Field("first_name", "First name", "text", required=False, max_length=100),
+        Field("last_name", "Last name", "text", required=False, max_length=100),
+        Field("email", "Email", "email", required=False, max_length=254),
         Field("phone", "Phone", "text", required=False, max_length=40),
         Field(
             "birth_date",
@@ -96,18 +108,27 @@ CUSTOMERS = Entity(
             "country_code",
             "Country code",
             "country",
+            required=False,
             max_length=2,
             help="Two capital letters (ISO 3166), like DE or FR.",
         ),
-        Field("region_id", "Region", "ref", ref="regions"),
-        Field("segment", "Segment", "choice", choices=SEGMENTS, default="consumer"),
+        Field("region_id", "Region", "ref", required=False, ref="regions"),
+        Field(
+            "segment",
+            "Segment",
+            "choice",
+            choices=SEGMENTS,
+            default=_unknown_or_first(SEGMENTS),
+        ),
         Field(
             "acquisition_channel_id",
             "Acquisition channel",
             "ref",
+            required=False,
             ref="channels",
         ),
-        Field("signup_at", "Signed up at", "datetime", default="now"),
+        # a new customer signs up now; left empty on an edit it is unknown
+        Field("signup_at", "Signed up at", "datetime", required=False, default="now"),
         Field("is_active", "Active", "bool", default=True),
     ),
     list_columns="""
@@ -163,14 +184,14 @@ CUSTOMERS = Entity(
             "region_id",
             "Region",
             "multi",
-            "c.region_id = any({p}::integer[])",
+            "c.region_id = any({p}::text[])",
             ref="regions",
         ),
         Filter(
             "acquisition_channel_id",
             "Acquisition channel",
             "multi",
-            "c.acquisition_channel_id = any({p}::integer[])",
+            "c.acquisition_channel_id = any({p}::text[])",
             ref="channels",
         ),
         Filter("is_active", "Active", "bool", "c.is_active = {p}"),
@@ -190,24 +211,41 @@ PRODUCTS = Entity(
     singular="product",
     title="Products",
     fields=(
-        Field("sku", "SKU", "text", max_length=40),
-        Field("product_name", "Product name", "text", max_length=200),
-        Field("category", "Category", "text", max_length=50),
-        Field("subcategory", "Subcategory", "text", max_length=50),
-        Field("brand", "Brand", "text", max_length=100),
-        Field("unit_cost", "Unit cost", "money", minimum=Decimal(0)),
+        Field("sku", "SKU", "text", required=False, max_length=64),
+        Field("product_name", "Product name", "text", required=False, max_length=200),
+        Field("category", "Category", "text", required=False, max_length=50),
+        Field("subcategory", "Subcategory", "text", required=False, max_length=50),
+        Field("brand", "Brand", "text", required=False, max_length=100),
+        Field(
+            "unit_cost",
+            "Unit cost",
+            "money",
+            required=False,
+            minimum=Decimal(0),
+            help="Leave empty when unknown: margins then say 'not available'.",
+        ),
         Field(
             "list_price",
             "List price",
             "money",
+            required=False,
             minimum=Decimal(0),
             exclusive_minimum=True,
         ),
-        Field("stock_quantity", "Stock quantity", "int", minimum=0, maximum=INT_MAX),
+        Field(
+            "stock_quantity",
+            "Stock quantity",
+            "int",
+            required=False,
+            minimum=0,
+            maximum=INT_MAX,
+            help="Leave empty when the stock is not tracked.",
+        ),
         Field(
             "reorder_point",
             "Reorder point",
             "int",
+            required=False,
             minimum=0,
             maximum=INT_MAX,
             help="Reorder when the stock falls below this quantity.",
@@ -334,9 +372,16 @@ ORDERS = Entity(
     singular="order",
     title="Orders",
     fields=(
-        Field("customer_id", "Customer", "ref", ref="customers"),
-        Field("channel_id", "Channel", "ref", ref="channels"),
-        Field("ship_region_id", "Ship to region", "ref", ref="regions"),
+        Field(
+            "customer_id",
+            "Customer",
+            "ref",
+            required=False,
+            ref="customers",
+            help="Leave empty for an anonymous order.",
+        ),
+        Field("channel_id", "Channel", "ref", required=False, ref="channels"),
+        Field("ship_region_id", "Ship to region", "ref", required=False, ref="regions"),
         Field("promotion_id", "Promotion", "ref", required=False, ref="promotions"),
         Field("ordered_at", "Ordered at", "datetime", default="now"),
         Field("status", "Status", "choice", choices=ORDER_STATUSES, default="placed"),
@@ -366,7 +411,10 @@ ORDERS = Entity(
     list_columns="""
         o.order_id,
         o.ordered_at,
-        cus.first_name || ' ' || cus.last_name as customer,
+        coalesce(
+            nullif(concat_ws(' ', cus.first_name, cus.last_name), ''),
+            cus.customer_id
+        ) as customer,
         cus.email as customer_email,
         chn.channel_name as channel,
         reg.region_name as ship_region,
@@ -393,7 +441,7 @@ ORDERS = Entity(
         left join lateral (
             select
                 count(*) as line_count,
-                sum(i.quantity * i.unit_price) as subtotal,
+                sum(coalesce(i.line_amount, i.quantity * i.unit_price)) as subtotal,
                 sum(i.discount_amount) as discounts
             from raw.order_items as i
             where i.order_id = o.order_id
@@ -446,19 +494,19 @@ ORDERS = Entity(
             "channel_id",
             "Channel",
             "multi",
-            "o.channel_id = any({p}::integer[])",
+            "o.channel_id = any({p}::text[])",
             ref="channels",
         ),
         Filter(
             "ship_region_id",
             "Ship to region",
             "multi",
-            "o.ship_region_id = any({p}::integer[])",
+            "o.ship_region_id = any({p}::text[])",
             ref="regions",
         ),
         Filter("ordered_from", "Ordered from", "date_from", "o.ordered_at >= {p}"),
         Filter("ordered_to", "Ordered up to", "date_to", "o.ordered_at < {p}"),
-        Filter("customer_id", "Customer", "equals", "o.customer_id = {p}::bigint"),
+        Filter("customer_id", "Customer", "equals", "o.customer_id = {p}::text"),
         Filter(
             "deleted",
             "Deleted orders",
@@ -479,7 +527,17 @@ ENTITIES: dict[str, Entity] = {
 ITEM_FIELDS = (
     Field("product_id", "Product", "ref", ref="products"),
     Field("quantity", "Quantity", "int", minimum=1, maximum=INT_MAX),
-    Field("unit_price", "Unit price", "money", minimum=Decimal(0)),
+    # at least one of unit price and line amount (CHECK price_given); neither
+    # given: the product's list price is filled in when saving
+    Field("unit_price", "Unit price", "money", required=False, minimum=Decimal(0)),
+    Field(
+        "line_amount",
+        "Line amount",
+        "money",
+        required=False,
+        minimum=Decimal(0),
+        help="Quantity × unit price before the discount, when the source gives it.",
+    ),
     Field(
         "discount_amount",
         "Discount",

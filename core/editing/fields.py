@@ -11,11 +11,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-# Bounds of the column types: integer, bigint, numeric(12, 2).
+# Bounds of the raw columns: integer counts, text ids (varchar(64), printable),
+# and money as numeric with at most 4 decimals and below 10^14 (the CHECKs
+# `<col>_at_most_4_decimals` and `<col>_below_1e14`).
 INT_MAX = 2_147_483_647
-BIGINT_MAX = 9_223_372_036_854_775_807
-MONEY_LIMIT = Decimal("10000000000")  # numeric(12, 2): below 10^10
-CENT = Decimal("0.01")
+ID_MAX_CHARS = 64
+MONEY_LIMIT = Decimal("1e14")
+MONEY_DECIMALS = 4
+PERCENT_DECIMALS = 2
+CENT = Decimal("0.01")  # for display and computed suggestions only
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,7 @@ class Field:
     name: str
     label: str
     kind: str  # text email country choice int money percent date datetime bool ref
+    # (a ref holds a text id of the entity `ref`)
     required: bool = True
     max_length: int | None = None
     choices: tuple[str, ...] = ()

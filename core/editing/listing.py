@@ -4,7 +4,6 @@ rows, all done by the database (sort columns and filters from whitelists).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -24,8 +23,6 @@ MAX_SEARCH_WORDS = 6
 # Longer than any value a search can match (emails are at most 254 characters),
 # so a longer search is refused instead of scanning every row with it.
 MAX_SEARCH_CHARS = 256
-# A search word that may be a row id: 17 or #17.
-ID_WORD = re.compile(r"#?\d{1,18}")
 
 
 def like_pattern(text: str) -> str:
@@ -50,19 +47,40 @@ def search_words(text: str | None) -> list[str]:
     return bounded_search(text).split()[:MAX_SEARCH_WORDS]
 
 
-def search_word_clause(
-    search: str, key: sql.Composable, word: str, name: str, params: dict[str, Any]
-) -> sql.Composable:
-    """One search word in fixed SQL (`search`, `{p}` = the word's ILIKE pattern,
-    put in params[name]); a word of digits also matches the key."""
-    params[name] = like_pattern(word)
-    clause = sql.SQL(search).format(p=sql.Placeholder(name))
-    if ID_WORD.fullmatch(word):
-        params[f"{name}_id"] = int(word.lstrip("#"))
-        clause = sql.SQL("({} or {} = {})").format(
-            clause, key, sql.Placeholder(f"{name}_id")
+def id_candidates(text: str) -> list[str]:
+    """What a typed id may be: the text as typed and without a leading '#'
+    (labels show ids as #id); ids are matched exactly, as text."""
+    text = text.strip()
+    candidates = [text, text[1:].strip()] if text.startswith("#") else [text]
+    return [c for c in dict.fromkeys(candidates) if c]
+
+
+def search_clause(
+    search: str, key: sql.Composable, text: str | None, params: dict[str, Any]
+) -> sql.Composable | None:
+    """A search in fixed SQL (`search`, `{p}` = one word's ILIKE pattern): every
+    word in any searched column or equal to the id, or the whole text equal to
+    the id (an id may hold spaces); None when there is nothing to search."""
+    words = search_words(text)
+    if not words:
+        return None
+    clauses = []
+    for i, word in enumerate(words):
+        name = f"w{i}"
+        params[name] = like_pattern(word)
+        params[f"{name}_ids"] = id_candidates(word)
+        clauses.append(
+            sql.SQL("({} or {} = any({}::text[]))").format(
+                sql.SQL(search).format(p=sql.Placeholder(name)),
+                key,
+                sql.Placeholder(f"{name}_ids"),
+            )
         )
-    return clause
+    words_match = sql.SQL(" and ").join(clauses)
+    if len(words) == 1:
+        return sql.SQL("({})").format(words_match)
+    params["whole_ids"] = id_candidates(bounded_search(text))
+    return sql.SQL("({} = any(%(whole_ids)s::text[]) or ({}))").format(key, words_match)
 
 
 def where_clause(clauses: Sequence[sql.Composable]) -> sql.Composable:
@@ -139,8 +157,9 @@ def _where(
     clauses: list[sql.Composable] = []
     params: dict[str, Any] = {}
     key = sql.SQL("{}.{}").format(sql.Identifier(ent.alias), sql.Identifier(ent.key))
-    for i, word in enumerate(search_words(search)):
-        clauses.append(search_word_clause(ent.search, key, word, f"w{i}", params))
+    searched = search_clause(ent.search, key, search, params)
+    if searched is not None:
+        clauses.append(searched)
     known = {f.name: f for f in ent.filters}
     for name, value in (filters or {}).items():
         if name not in known:
@@ -176,7 +195,8 @@ def list_rows(
     page_size: int = 25,
 ) -> tuple[pd.DataFrame, int]:
     """One page of rows matching the search words (each word in any searched
-    column; digits also match the id) and filters, and the total count."""
+    column or equal to the id, or the whole search equal to the id) and the
+    filters, and the total count."""
     ent = entity(ent)
     paging = page_params(page, page_size)
     where, params = _where(ent, search, filters)

@@ -24,7 +24,7 @@ from core.editing.stored_rows import (
     parse_key,
     select_row,
 )
-from core.editing.validation import check_keys, validate_fields
+from core.editing.validation import check_keys, clean_id, validate_fields
 from core.editing.values import same_value, to_decimal
 
 
@@ -40,14 +40,14 @@ def promotion_discount(quantity: Any, unit_price: Any, pct: Any) -> Decimal:
 def order_totals(
     items: Sequence[Mapping[str, Any]], shipping: Any = 0, tax: Any = 0
 ) -> dict[str, Any]:
-    """Items subtotal (quantity × unit price), discounts, net, shipping, tax and
-    total of an order; values that are not numbers count as 0."""
+    """Items subtotal (each line's amount: as given, else quantity × unit
+    price), discounts, net, shipping, tax and total of an order; values that are
+    not numbers count as 0. Exact: rounded only where shown."""
     subtotal = discounts = Decimal(0)
     units = 0
     for item in items:
         q = to_decimal(item.get("quantity")) or Decimal(0)
-        p = to_decimal(item.get("unit_price")) or Decimal(0)
-        subtotal += q * p
+        subtotal += line_amount(item) or Decimal(0)
         discounts += to_decimal(item.get("discount_amount")) or Decimal(0)
         units += int(q)
     ship = to_decimal(shipping) or Decimal(0)
@@ -56,13 +56,23 @@ def order_totals(
     return {
         "lines": len(items),
         "units": units,
-        "items_subtotal": subtotal.quantize(CENT),
-        "discounts": discounts.quantize(CENT),
-        "net_amount": net.quantize(CENT),
-        "shipping": ship.quantize(CENT),
-        "tax": taxes.quantize(CENT),
-        "total": (net + ship + taxes).quantize(CENT),
+        "items_subtotal": subtotal,
+        "discounts": discounts,
+        "net_amount": net,
+        "shipping": ship,
+        "tax": taxes,
+        "total": net + ship + taxes,
     }
+
+
+def line_amount(item: Mapping[str, Any]) -> Decimal | None:
+    """A line's amount before the discount: as given, else quantity × unit
+    price (as staging computes it); None when neither is known."""
+    given = to_decimal(item.get("line_amount"))
+    if given is not None:
+        return given
+    q, p = to_decimal(item.get("quantity")), to_decimal(item.get("unit_price"))
+    return None if q is None or p is None else q * p
 
 
 _ITEMS_SQL = """
@@ -72,6 +82,7 @@ select
     i.product_id,
     i.quantity,
     i.unit_price,
+    i.line_amount,
     i.discount_amount,
     i.updated_at,
     p.sku,
@@ -84,7 +95,7 @@ order by i.order_item_id
 """
 
 
-def _order_items(conn: psycopg.Connection, order_id: int) -> list[dict[str, Any]]:
+def _order_items(conn: psycopg.Connection, order_id: str) -> list[dict[str, Any]]:
     """The order's lines with their product's sku, name and selector label."""
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(_ITEMS_SQL, [order_id]).fetchall()
@@ -119,23 +130,22 @@ def _validate_order(
         problems["items"] = "Items: an order needs at least one line"
     for n, item in enumerate(items, start=1):
         prefix, label_prefix = f"items.{n}.", f"Line {n}, "
-        # no price given: the product's list price is filled in when saving
-        fill_price = item.get("unit_price") is None
-        fields = [f for f in ITEM_FIELDS if not (fill_price and f.name == "unit_price")]
+        # neither price nor amount given: the product's list price is filled in
+        # when saving
         line, line_problems = validate_fields(
-            fields, item, None, prefix=prefix, label_prefix=label_prefix
+            ITEM_FIELDS, item, None, prefix=prefix, label_prefix=label_prefix
         )
-        if fill_price:
-            line["unit_price"] = None
         problems |= line_problems
-        if not line_problems and line["unit_price"] is not None:
-            amount = line["quantity"] * line["unit_price"]
-            if line["discount_amount"] > amount:
-                problems[prefix + "discount_amount"] = (
-                    f"{label_prefix}Discount: must be between 0 and the line amount "
-                    f"(quantity × unit price = {amount:,.2f})"
-                )
-        line["order_item_id"] = item.get("order_item_id")
+        amount = None if line_problems else line_amount(line)
+        if amount is not None and line["discount_amount"] > amount:
+            problems[prefix + "discount_amount"] = (
+                f"{label_prefix}Discount: must be between 0 and the line amount "
+                f"({amount:,f})"
+            )
+        line_id, id_problem = clean_id(item.get("order_item_id"))
+        if id_problem:
+            problems[prefix + "order_item_id"] = f"{label_prefix}Line id: {id_problem}"
+        line["order_item_id"] = line_id
         lines.append(line)
     if problems:
         raise ValidationError(problems)
@@ -152,15 +162,16 @@ def save_order(
     items: Sequence[Mapping[str, Any]],
     user: Any,
     expected_updated_at: Any = None,
-) -> int:
+) -> str:
     """Create (no order_id) or change an order together with its lines, in one
     transaction; returns the order id.
 
-    Lines with an order_item_id change that line; lines without one are added;
-    the order's lines not listed are deleted. A line without unit_price takes the
-    product's list price. Editing needs the order's `updated_at` seen when it was
-    opened; any change (of the order or a line) moves it forward. A soft-deleted
-    order cannot be edited (restore it first).
+    Lines with an order_item_id change that line; lines without one are added
+    (with an id 'app-<n>'); the order's lines not listed are deleted. A line
+    with neither unit_price nor line_amount takes the product's list price.
+    Editing needs the order's `updated_at` seen when it was opened; any change
+    (of the order or a line) moves it forward. A soft-deleted order cannot be
+    edited (restore it first).
     """
     signed_in_name(user)
     order_id = order.get("order_id")
@@ -177,10 +188,12 @@ def save_order(
 
 def _create_order(
     order: Mapping[str, Any], items: Sequence[Mapping[str, Any]], user: Any
-) -> int:
+) -> str:
     header, lines = _validate_order(order, items, None)
     with writing(user, ORDERS, header) as conn:
-        order_id = conn.execute("select nextval('raw.orders_app_id_seq')").fetchone()[0]
+        order_id = conn.execute(
+            "select 'app-' || nextval('raw.orders_app_id_seq')"
+        ).fetchone()[0]
         _insert_order(conn, order_id, header)
         _write_lines(conn, order_id, lines, {})
     return order_id
@@ -188,7 +201,7 @@ def _create_order(
 
 def _change_order(
     conn: psycopg.Connection,
-    order_id: int,
+    order_id: str,
     order: Mapping[str, Any],
     items: Sequence[Mapping[str, Any]],
     expected_updated_at: Any,
@@ -226,7 +239,7 @@ def _change_order(
 
 
 def _current_order(
-    conn: psycopg.Connection, order_id: int, expected_updated_at: Any
+    conn: psycopg.Connection, order_id: str, expected_updated_at: Any
 ) -> dict[str, Any]:
     """The order, locked, if it is still the version the form saw (else
     `Conflict` with its current lines) and not soft-deleted (else `Refused`)."""
@@ -243,7 +256,7 @@ def _current_order(
 
 def _update_header(
     conn: psycopg.Connection,
-    order_id: int,
+    order_id: str,
     current: Mapping[str, Any],
     header_changes: Mapping[str, Any],
 ) -> None:
@@ -266,7 +279,7 @@ def _update_header(
 
 
 def _insert_order(
-    conn: psycopg.Connection, order_id: int, header: Mapping[str, Any]
+    conn: psycopg.Connection, order_id: str, header: Mapping[str, Any]
 ) -> None:
     columns = ["order_id", *header]
     statement = sql.SQL("insert into raw.orders ({}) values ({})").format(
@@ -279,11 +292,11 @@ def _insert_order(
 _INSERT_LINE_SQL = """
 insert into raw.order_items (
     order_item_id, order_id, product_id, quantity,
-    unit_price, discount_amount
+    unit_price, line_amount, discount_amount
 )
 values (
-    nextval('raw.order_items_app_id_seq'), %(order_id)s,
-    %(product_id)s, %(quantity)s, %(unit_price)s,
+    'app-' || nextval('raw.order_items_app_id_seq'), %(order_id)s,
+    %(product_id)s, %(quantity)s, %(unit_price)s, %(line_amount)s,
     %(discount_amount)s
 )
 """
@@ -293,6 +306,7 @@ set
     product_id = %(product_id)s,
     quantity = %(quantity)s,
     unit_price = %(unit_price)s,
+    line_amount = %(line_amount)s,
     discount_amount = %(discount_amount)s
 where order_item_id = %(order_item_id)s
     and order_id = %(order_id)s
@@ -301,9 +315,9 @@ where order_item_id = %(order_item_id)s
 
 def _write_lines(
     conn: psycopg.Connection,
-    order_id: int,
+    order_id: str,
     lines: Sequence[dict[str, Any]],
-    old_lines: Mapping[int, Mapping[str, Any]],
+    old_lines: Mapping[str, Mapping[str, Any]],
 ) -> None:
     """Insert the new lines and update the changed ones; a database error
     becomes a message naming the line."""
@@ -313,7 +327,7 @@ def _write_lines(
         if old is not None and not _line_changed(line, old):
             continue
         try:
-            if line["unit_price"] is None:
+            if line["unit_price"] is None and line["line_amount"] is None:
                 _fill_list_price(conn, line, prefix, label_prefix)
             params = {**line, "order_id": order_id}
             with conn.transaction():  # a savepoint: the error names this line
@@ -335,7 +349,7 @@ def _write_lines(
 def _fill_list_price(
     conn: psycopg.Connection, line: dict[str, Any], prefix: str, label_prefix: str
 ) -> None:
-    """A line without a price takes the product's list price."""
+    """A line with neither price nor amount takes the product's list price."""
     found = conn.execute(
         "select list_price from raw.products where product_id = %s",
         [line["product_id"]],
@@ -347,7 +361,22 @@ def _fill_list_price(
                 "product (it may have been deleted meanwhile)"
             }
         )
+    if found[0] is None:
+        raise ValidationError(
+            {
+                prefix + "unit_price": f"{label_prefix}Unit price: give the unit "
+                "price or the line amount (the product has no list price)"
+            }
+        )
     line["unit_price"] = found[0]
+    amount = line_amount(line)
+    if amount is not None and line["discount_amount"] > amount:
+        raise ValidationError(
+            {
+                prefix + "discount_amount": f"{label_prefix}Discount: must be "
+                f"between 0 and the line amount ({amount:,f})"
+            }
+        )
 
 
 _SOFT_DELETE_SQL = """
@@ -363,7 +392,7 @@ returning *
 
 
 def set_order_deleted(
-    order_id: int, expected_updated_at: Any, user: Any, deleted: bool
+    order_id: str, expected_updated_at: Any, user: Any, deleted: bool
 ) -> DeleteOutcome:
     """Soft-delete an order (`deleted`) or restore it."""
     with writing(user, ORDERS) as conn:

@@ -39,7 +39,8 @@ def get_row(ent: str | Entity, key: Any) -> dict[str, Any] | None:
 
 
 def create_row(ent: str | Entity, values: Mapping[str, Any], user: Any) -> dict:
-    """Insert a row with an id from the app's sequence; returns it as stored.
+    """Insert a row with an id 'app-<n>' from the app's sequence (the loader
+    refuses ids starting with 'app-', so none can collide); returns it as stored.
     An order needs its lines: pass them as values["items"] (see save_order)."""
     ent = entity(ent)
     if ent.name == "orders":
@@ -50,7 +51,8 @@ def create_row(ent: str | Entity, values: Mapping[str, Any], user: Any) -> dict:
     cleaned = validate(ent, values)
     columns = [ent.key, *cleaned]
     statement = sql.SQL(
-        "insert into raw.{table} ({columns}) values (nextval({seq}), {values}) "
+        "insert into raw.{table} ({columns}) "
+        "values ('app-' || nextval({seq}), {values}) "
         "returning *"
     ).format(
         table=sql.Identifier(ent.table),
@@ -137,7 +139,7 @@ def usage(ent: str | Entity, key: Any) -> dict[str, int]:
         return _usage(conn, ent, parse_key(key))
 
 
-def _usage(conn: psycopg.Connection, ent: Entity, key: int) -> dict[str, int]:
+def _usage(conn: psycopg.Connection, ent: Entity, key: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     for table, column, noun in REFERENCES.get(ent.name, ()):
         statement = sql.SQL("select count(*) from raw.{} where {} = %s").format(
@@ -147,7 +149,7 @@ def _usage(conn: psycopg.Connection, ent: Entity, key: int) -> dict[str, int]:
     return counts
 
 
-def _is_used(conn: psycopg.Connection, ent: Entity, key: int) -> bool:
+def _is_used(conn: psycopg.Connection, ent: Entity, key: str) -> bool:
     """Whether any row refers to this one (stops at the first)."""
     for table, column, _noun in REFERENCES.get(ent.name, ()):
         statement = sql.SQL("select exists (select from raw.{} where {} = %s)").format(
@@ -167,7 +169,7 @@ def _describe_usage(counts: Mapping[str, int]) -> str:
 
 
 def _keep_for_history(
-    conn: psycopg.Connection, ent: Entity, key: int, current: dict[str, Any]
+    conn: psycopg.Connection, ent: Entity, key: str, current: dict[str, Any]
 ) -> DeleteOutcome | None:
     """A customer with orders or a product on orders is deactivated instead of
     deleted; None when nothing refers to it (it may be deleted)."""

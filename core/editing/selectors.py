@@ -15,9 +15,9 @@ from core.editing.connection import reading
 from core.editing.entities import entity
 from core.editing.fields import Entity, ilike
 from core.editing.listing import (
-    ID_WORD,
+    id_candidates,
     like_pattern,
-    search_word_clause,
+    search_clause,
     search_words,
     where_clause,
 )
@@ -28,13 +28,19 @@ OPTIONS_LIMIT = 20
 
 
 def option_label(ent: str | Entity, row: Mapping[str, Any]) -> str:
-    """A human label for a row, e.g. 'Ada Lovelace <ada@x.com> (#123)'."""
+    """A human label for a row, e.g. 'Ada Lovelace <ada@x.com> (#123)'; what
+    the source left unknown is left out (a row with no name shows its id)."""
     ent = entity(ent)
     key = row[ent.key]
     if ent.name == "customers":
-        text = f"{row['first_name']} {row['last_name']} <{row['email']}> (#{key})"
+        parts = [_given(row, "first_name", "last_name"), _given(row, "email")]
+        if parts[1]:
+            parts[1] = f"<{parts[1]}>"
+        text = " ".join(p for p in parts if p) or "Customer"
+        text += f" (#{key})"
     elif ent.name == "products":
-        text = f"{row['sku']} · {row['product_name']} (#{key})"
+        text = " · ".join(p for p in (row["sku"], row["product_name"]) if p)
+        text = f"{text or 'Product'} (#{key})"
     elif ent.name == "promotions":
         text = (
             f"{row['promo_code']} · {_percent(row['discount_pct'])} · "
@@ -52,6 +58,11 @@ def option_label(ent: str | Entity, row: Mapping[str, Any]) -> str:
     return text
 
 
+def _given(row: Mapping[str, Any], *names: str) -> str:
+    """The row's non-empty values of these columns, joined by spaces."""
+    return " ".join(str(row[n]) for n in names if row.get(n))
+
+
 def _percent(value: Any) -> str:
     """A percentage without trailing zeros: 12.50 -> '12.5%'."""
     number = to_decimal(value) or Decimal(0)
@@ -61,18 +72,21 @@ def _percent(value: Any) -> str:
 def _option_order(
     ent: Entity, words: list[str], params: dict[str, Any]
 ) -> sql.Composable:
-    """An id typed as the first word first, then labels starting with it, then
-    by name; with no words the newest rows first."""
+    """An id typed (the whole text or its first word) first, then labels
+    starting with the first word, then by name; with no words the newest rows
+    first (app-created ids sort after loaded ones of the same length)."""
     key = sql.Identifier(ent.key)
     if not words:
         return sql.SQL("order by {} desc").format(key)
-    first = words[0]
-    params["exact_id"] = int(first.lstrip("#")) if ID_WORD.fullmatch(first) else None
-    params["prefix"] = like_pattern(first)[1:]
+    typed = " ".join(words)
+    params["typed_id"] = typed
+    params["exact_ids"] = [*id_candidates(typed), *id_candidates(words[0])]
+    params["prefix"] = like_pattern(words[0])[1:]
     main = ent.option_search[0]
     return sql.SQL(
-        "order by ({key} = %(exact_id)s) desc nulls last, "
-        "({main} ilike %(prefix)s) desc, {order}, {key}"
+        "order by ({key} = %(typed_id)s) desc, "
+        "({key} = any(%(exact_ids)s::text[])) desc, "
+        "({main} ilike %(prefix)s) desc nulls last, {order}, {key}"
     ).format(key=key, main=sql.SQL(main), order=sql.SQL(ent.option_order))
 
 
@@ -81,9 +95,9 @@ def search_options(
     text: str | None,
     limit: int = OPTIONS_LIMIT,
     active_only: bool = True,
-) -> list[tuple[int, str]]:
+) -> list[tuple[str, str]]:
     """The best `limit` matches for a search-as-you-type selector: an id typed
-    as digits first, then labels starting with the text, then by name; with no
+    exactly first, then labels starting with the text, then by name; with no
     text the newest rows."""
     ent = entity(ent)
     if not ent.option_columns:
@@ -93,9 +107,9 @@ def search_options(
     clauses: list[sql.Composable] = []
     params: dict[str, Any] = {"limit": limit}
     key = sql.Identifier(ent.key)
-    search = ilike(*ent.option_search)
-    for i, word in enumerate(words):
-        clauses.append(search_word_clause(search, key, word, f"w{i}", params))
+    searched = search_clause(ilike(*ent.option_search), key, text, params)
+    if searched is not None:
+        clauses.append(searched)
     if active_only and ent.option_active:
         clauses.append(sql.SQL(ent.option_active))
     where = where_clause(clauses)

@@ -12,9 +12,9 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from core.editing.errors import Conflict
-from core.editing.fields import Entity, Field
-from core.editing.validation import clean_int
+from core.editing.errors import Conflict, ValidationError
+from core.editing.fields import Entity
+from core.editing.validation import clean_id
 from core.editing.values import as_utc
 
 
@@ -31,12 +31,23 @@ def select_row(
         return cur.execute(statement, [key]).fetchone()
 
 
-def parse_key(value: Any) -> int:
-    """A row id as an int; anything else is the caller's mistake (ValueError)."""
-    cleaned, problem = clean_int(Field("key", "Id", "ref"), value)
-    if problem:
-        raise ValueError(f"not a row id: {value!r}")
-    return cleaned
+def parse_key(value: Any) -> str:
+    """A row id as stored (text, see clean_id); an id no row can have is
+    refused with a one-line message (`ValidationError`), never looked up."""
+    key, problem = clean_id(value)
+    if key is None:
+        raise ValidationError({"id": f"Id: {problem or 'required'}"})
+    return key
+
+
+def parse_number(value: Any, label: str = "Id") -> int:
+    """A whole-number id (audit entries, refresh runs) as an int."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValidationError({"id": f"{label}: must be a whole number"})
+    text = str(value).strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        raise ValidationError({"id": f"{label}: must be a whole number"})
+    return int(text)
 
 
 def check_version(

@@ -8,12 +8,20 @@ import numbers
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.editing.entities import entity
 from core.editing.errors import ValidationError
-from core.editing.fields import BIGINT_MAX, CENT, INT_MAX, MONEY_LIMIT, Entity, Field
+from core.editing.fields import (
+    ID_MAX_CHARS,
+    INT_MAX,
+    MONEY_DECIMALS,
+    MONEY_LIMIT,
+    PERCENT_DECIMALS,
+    Entity,
+    Field,
+)
 from core.editing.values import as_utc, same_value, to_decimal
 
 # Same pattern as the email_format constraint of raw.customers.
@@ -22,6 +30,9 @@ COUNTRY_PATTERN = re.compile(r"[A-Z]{2}")
 EARLIEST_DATE = date(1900, 1, 1)
 EARLIEST_TIMESTAMP = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST_TIMESTAMP = datetime(2100, 1, 1, tzinfo=UTC)
+# Control characters (C0, DEL, C1): never part of an id (the `<id>_printable`
+# CHECKs of the raw tables).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _clean_text(f: Field, value: Any) -> tuple[Any, str | None]:
@@ -53,8 +64,35 @@ def _clean_text(f: Field, value: Any) -> tuple[Any, str | None]:
     return value, None
 
 
+def clean_id(value: Any) -> tuple[str | None, str | None]:
+    """A row id as stored: text of 1 to 64 printable characters (a whole number
+    is taken as its digits); surrounding spaces are dropped, as no id has them."""
+    if value is None:
+        return None, None
+    if isinstance(value, bool) or not isinstance(value, str | numbers.Integral):
+        return None, "not an id (ids are text)"
+    text = str(value).strip()
+    if not text:
+        return None, None
+    if CONTROL_CHARACTERS.search(text):
+        return None, "an id has no control characters"
+    if len(text) > ID_MAX_CHARS:
+        return None, f"an id has at most {ID_MAX_CHARS} characters"
+    return text, None
+
+
+def _clean_ref(f: Field, value: Any) -> tuple[Any, str | None]:
+    """The text id of a row of `f.ref`."""
+    key, problem = clean_id(value)
+    if problem:
+        return None, problem
+    if key is None:
+        return None, ("required" if f.required else None)
+    return key, None
+
+
 def clean_int(f: Field, value: Any) -> tuple[Any, str | None]:
-    """A whole number within the field's range (a key for a `ref` field)."""
+    """A whole number within the field's range."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None, ("required" if f.required else None)
     if isinstance(value, bool):
@@ -77,17 +115,19 @@ def clean_int(f: Field, value: Any) -> tuple[Any, str | None]:
             return None, "must be a whole number"
     else:
         return None, "must be a whole number"
-    if f.kind == "ref":
-        if not 0 < value <= BIGINT_MAX:
-            return None, "choose one from the list"
-        return value, None
     if f.minimum is not None and value < f.minimum:
-        word = "at least"
-        return None, f"must be {word} {f.minimum:,}"
+        return None, f"must be at least {f.minimum:,}"
     maximum = f.maximum if f.maximum is not None else INT_MAX
     if value > maximum:
         return None, f"must be at most {maximum:,}"
     return value, None
+
+
+def decimal_places(number: Decimal) -> int:
+    """How many decimals a number needs (trailing zeros do not count: 1.50 has
+    one), the way the CHECK `col = round(col, 4)` sees it."""
+    exponent = number.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 def _clean_decimal(f: Field, value: Any) -> tuple[Any, str | None]:
@@ -99,8 +139,12 @@ def _clean_decimal(f: Field, value: Any) -> tuple[Any, str | None]:
     if number is None:
         return None, "must be a number"
     if abs(number) >= MONEY_LIMIT:
-        return None, "is too large"
-    number = number.quantize(CENT, rounding=ROUND_HALF_UP)
+        return None, "must be below 100,000,000,000,000"
+    # never rounded: a value with more decimals than the column keeps is refused
+    places = MONEY_DECIMALS if f.kind == "money" else PERCENT_DECIMALS
+    given = decimal_places(number)
+    if given > places:
+        return None, f"use at most {places} decimals (this has {given})"
     if f.minimum is not None:
         if f.exclusive_minimum and number <= f.minimum:
             return None, f"must be more than {f.minimum}"
@@ -159,7 +203,7 @@ _CLEANERS = {
     "country": _clean_text,
     "choice": _clean_text,
     "int": clean_int,
-    "ref": clean_int,
+    "ref": _clean_ref,
     "money": _clean_decimal,
     "percent": _clean_decimal,
     "date": _clean_date,
@@ -173,6 +217,10 @@ def clean_value(f: Field, value: Any) -> tuple[Any, str | None]:
     if value is None and f.default is not None and f.kind in ("choice", "bool"):
         value = f.default
     return _CLEANERS[f.kind](f, value)
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def validate_fields(
@@ -194,9 +242,13 @@ def validate_fields(
         ):
             cleaned[f.name] = current.get(f.name)
             continue
-        if current is not None and f.required and values[f.name] is None:
-            # defaults are for new rows: emptying a field on an edit is an error
-            problems[prefix + f.name] = f"{label_prefix}{f.label}: required"
+        if current is not None and _is_empty(values[f.name]):
+            # defaults are for new rows: on an edit, emptying a required field
+            # is an error and emptying an optional one stores "unknown" (null)
+            if f.required:
+                problems[prefix + f.name] = f"{label_prefix}{f.label}: required"
+            else:
+                cleaned[f.name] = None
             continue
         value, problem = clean_value(f, values.get(f.name))
         if problem:

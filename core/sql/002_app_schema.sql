@@ -173,8 +173,9 @@ begin
             'for each row execute function app.bump_updated_at()',
             t.table_name
         );
-        -- Rows created in the app take ids from 1 000 000 001 up, a range the
-        -- generator never reaches, so an appended file cannot collide with them.
+        -- Rows created in the app take ids 'app-' || nextval(<table>_app_id_seq);
+        -- the loader refuses ids starting with 'app-' in files, so a loaded row
+        -- and an app-created one can never collide.
         execute format(
             'create sequence if not exists raw.%I as bigint start with 1000000001',
             t.table_name || '_app_id_seq'

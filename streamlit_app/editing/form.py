@@ -46,11 +46,34 @@ def _to_widget(f: editing.Field, value: Any) -> Any:
     if f.kind in ("text", "email", "country"):
         return "" if value is None else str(value)
     if f.kind in ("money", "percent"):
-        return None if value is None else float(value)
+        return money_text(value)
     if f.kind == "datetime":
         moment = editing.as_utc(value)
         return None if moment is None else moment.replace(tzinfo=None)
     return value
+
+
+def money_text(value: Any) -> str:
+    """A stored amount as its text box shows it: every decimal it has, no
+    exponent ('' when unknown). Amounts are typed as text so that nothing is
+    rounded on the way in: more decimals than allowed get a message instead."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    number = Decimal(str(value))
+    return f"{number:f}"
+
+
+def money_input(
+    container: Any, label: str, key: str, *, decimals: int = 4, **kwargs: Any
+) -> None:
+    """A text box for an amount (see money_text)."""
+    container.text_input(
+        label,
+        key=key,
+        max_chars=40,
+        placeholder=f"0.{'0' * decimals}",
+        **kwargs,
+    )
 
 
 def _default(f: editing.Field) -> Any:
@@ -58,7 +81,7 @@ def _default(f: editing.Field) -> Any:
     if f.default == "now":
         return datetime.now(UTC).replace(second=0, microsecond=0)
     if f.default is not None:
-        return f.default
+        return money_text(f.default) if f.kind == "money" else f.default
     if f.kind == "choice" and f.choices:
         return f.choices[0]
     return None
@@ -109,7 +132,7 @@ def ref_select(
     active_only: bool = True,
     help: str | None = None,
     placeholder: str = "Type to search…",
-) -> int | None:
+) -> str | None:
     """Search-as-you-type: a text box and a list of the 20 best matches,
     searched on the server; the chosen row stays listed while searching."""
     key = field_key(prefix, name)
@@ -128,7 +151,7 @@ def ref_select(
         labels = {
             chosen: editing.label_for(ref, chosen) or f"#{chosen} (missing)"
         } | labels
-    options: list[int | None] = list(labels)
+    options: list[str | None] = list(labels)
     if not required:
         options = [None, *options]
     if not options:
@@ -184,9 +207,8 @@ def field_input(
             label, key=key, step=1, format="%d", value=None, help=f.help
         )
     elif f.kind in ("money", "percent"):
-        container.number_input(
-            label, key=key, step=0.01, format="%.2f", value=None, help=f.help
-        )
+        decimals = editing.MONEY_DECIMALS if f.kind == "money" else 2
+        money_input(container, label, key, decimals=decimals, help=f.help)
     elif f.kind == "date":
         container.date_input(
             label,

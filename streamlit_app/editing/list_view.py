@@ -25,8 +25,9 @@ def row_label(ent: editing.Entity, row: Mapping[str, Any]) -> str:
     if ent.name == "orders":
         when = editing.as_utc(row["ordered_at"])
         deleted = " (deleted)" if row.get("is_deleted") else ""
+        customer = row["customer"] or "anonymous"
         return (
-            f"#{row['order_id']} · {when:%Y-%m-%d} · {row['customer']} · "
+            f"#{row['order_id']} · {when:%Y-%m-%d} · {customer} · "
             f"{row['total']:,.2f}{deleted}"
         )
     return editing.option_label(ent, row)
@@ -206,7 +207,7 @@ def _row_picker(
     """A row of the page to open, and the button for a new one."""
     if not frame.empty:
         labels = {
-            int(row[ent.key]): row_label(ent, row) for row in frame.to_dict("records")
+            str(row[ent.key]): row_label(ent, row) for row in frame.to_dict("records")
         }
         pick = st.columns([3, 1, 1], vertical_alignment="bottom")
         chosen = pick[0].selectbox(

@@ -15,6 +15,8 @@ from streamlit_app.editing.editor import conflict_panel, delete_confirmation
 from streamlit_app.editing.form import (
     display,
     field_input,
+    money_input,
+    money_text,
     prefill,
     read_form,
     ref_select,
@@ -37,6 +39,9 @@ user = auth.require("editor")
 
 
 # ------------------------------------------------------------------------- state
+
+
+MONEY_COLUMNS = ("unit_price", "line_amount", "discount_amount")
 
 
 def line_key(uid: int, name: str) -> str:
@@ -64,9 +69,8 @@ def _add_line(item: dict[str, Any]) -> None:
         }
     )
     st.session_state[line_key(uid, "quantity")] = int(item.get("quantity") or 1)
-    for name in ("unit_price", "discount_amount"):
-        value = item.get(name)
-        st.session_state[line_key(uid, name)] = None if value is None else float(value)
+    for name in MONEY_COLUMNS:
+        st.session_state[line_key(uid, name)] = money_text(item.get(name))
 
 
 def _set_lines(items: list[dict[str, Any]]) -> None:
@@ -96,10 +100,10 @@ def read_lines() -> list[dict[str, Any]]:
             "order_item_id": line["order_item_id"],
             "product_id": line["product_id"],
             "quantity": st.session_state.get(line_key(line["uid"], "quantity")),
-            "unit_price": st.session_state.get(line_key(line["uid"], "unit_price")),
-            "discount_amount": st.session_state.get(
-                line_key(line["uid"], "discount_amount")
-            ),
+            **{
+                name: st.session_state.get(line_key(line["uid"], name))
+                for name in MONEY_COLUMNS
+            },
         }
         for line in _lines()
     ]
@@ -154,14 +158,14 @@ def apply_promotion() -> None:
     promotion = editing.get_row("promotions", promotion_id) if promotion_id else None
     if promotion is None:
         raise editing.ValidationError({"promotion_id": "Promotion: choose one first"})
-    for line in _lines():
-        uid = line["uid"]
+    for line, values in zip(_lines(), read_lines(), strict=True):
+        # the percentage of the line amount (as given, or quantity × unit price)
         discount = editing.promotion_discount(
-            st.session_state.get(line_key(uid, "quantity")),
-            st.session_state.get(line_key(uid, "unit_price")),
-            promotion["discount_pct"],
+            1, editing.line_amount(values), promotion["discount_pct"]
         )
-        st.session_state[line_key(uid, "discount_amount")] = float(discount)
+        st.session_state[line_key(line["uid"], "discount_amount")] = money_text(
+            discount
+        )
 
 
 @action(P)
@@ -263,14 +267,11 @@ def lines_editor(editable: bool) -> None:
     lines = _lines()
     if not lines:
         st.info("No lines yet: add a product below.", icon=":material/info:")
-    widths = [4, 1.2, 1.4, 1.4, 1.4, 1]
+    widths = [4, 1.2, 1.4, 1.4, 1.4, 1.4, 1]
     if lines:
         head = st.columns(widths)
-        for col, title in zip(
-            head,
-            ["Product", "Quantity", "Unit price", "Discount", "Line amount", ""],
-            strict=True,
-        ):
+        titles = ["Product", "Quantity", "Unit price", "Line amount", "Discount"]
+        for col, title in zip(head, [*titles, "Net", ""], strict=True):
             col.caption(title)
     values = read_lines()
     for n, line in enumerate(lines, start=1):
@@ -286,28 +287,22 @@ def lines_editor(editable: bool) -> None:
             label_visibility="collapsed",
             disabled=not editable,
         )
-        cols[2].number_input(
-            f"Unit price, line {n}",
-            key=line_key(uid, "unit_price"),
-            step=0.01,
-            format="%.2f",
-            value=None,
-            label_visibility="collapsed",
-            disabled=not editable,
-        )
-        cols[3].number_input(
-            f"Discount, line {n}",
-            key=line_key(uid, "discount_amount"),
-            step=0.01,
-            format="%.2f",
-            value=None,
-            label_visibility="collapsed",
-            disabled=not editable,
-        )
+        for col, name, label in (
+            (cols[2], "unit_price", "Unit price"),
+            (cols[3], "line_amount", "Line amount (optional)"),
+            (cols[4], "discount_amount", "Discount"),
+        ):
+            money_input(
+                col,
+                f"{label}, line {n}",
+                line_key(uid, name),
+                label_visibility="collapsed",
+                disabled=not editable,
+            )
         amount = editing.order_totals([values[n - 1]])  # the line less its discount
-        cols[4].text(f"{amount['net_amount']:,.2f}")
+        cols[5].text(f"{amount['net_amount']:,.2f}")
         if editable:
-            cols[5].button(
+            cols[6].button(
                 "Remove",
                 key=line_key(uid, "remove"),
                 icon=":material/close:",
@@ -364,12 +359,13 @@ def conflict_items() -> None:
             {
                 "product": item.get("product_label") or f"#{item['product_id']}",
                 "quantity": item["quantity"],
-                "unit price": item["unit_price"],
-                "discount": item["discount_amount"],
+                "unit price": money_text(item["unit_price"]),
+                "line amount": money_text(item.get("line_amount")),
+                "discount": money_text(item["discount_amount"]),
             }
             for item in items
         ],
-        columns=["product", "quantity", "unit price", "discount"],
+        columns=["product", "quantity", "unit price", "line amount", "discount"],
     )
     st.dataframe(frame, hide_index=True, width="stretch")
 

@@ -116,6 +116,12 @@ FIVE_CUSTOMERS = without_orders(
 )
 
 
+# A tenth of the orders have no customer (anonymous orders, as real exports
+# have): picked by a hash of the id, so every month and category keeps some.
+ANONYMOUS_TENTH = (
+    "update raw.orders set customer_id = null where abs(hashtext(order_id)) % 10 = 0",
+)
+
 # -------------------------------------------------------------------- helpers
 
 
@@ -284,6 +290,56 @@ def test_a_shop_with_five_customers(shops):
         "select count(*) from ml.revenue_forecast where category = 'all'"
         " and is_forecast and forecast >= 0",
     ) == [(6,)]
+
+
+def test_anonymous_orders_count_in_the_forecast_not_as_customers(shops):
+    env = shops("anonymous", *ANONYMOUS_TENTH)["env"]
+    ((anonymous_revenue,),) = rows(
+        env,
+        "select sum(net_revenue) from marts.fct_orders"
+        " where is_sale and customer_id is null",
+    )
+    assert anonymous_revenue > 0
+    summary = run_predictions(env, seed=42)
+    assert_explained(summary)
+    assert_stored(env, summary)
+    # customers: only those with an id, each once, ids stored as text
+    known = rows(
+        env,
+        "select count(distinct customer_id) from marts.fct_orders"
+        " where is_sale and customer_id is not null",
+    )
+    for table in ("customer_clv", "customer_segments"):
+        assert rows(
+            env,
+            sql.SQL(
+                "select count(*), count(distinct customer_id)"
+                " from {} where customer_id is not null and customer_id <> ''"
+            ).format(sql.Identifier("ml", table)),
+        ) == [known[0] * 2], table
+    (kind,) = rows(
+        env,
+        "select data_type from information_schema.columns"
+        " where table_schema = 'ml' and table_name = 'customer_clv'"
+        " and column_name = 'customer_id'",
+    )
+    assert kind == ("text",)
+    assert summary["metrics"]["customers"] == known[0][0]
+    # the forecast's history is every sale, anonymous ones included
+    history = rows(
+        env,
+        "select month, actual from ml.revenue_forecast"
+        " where category = 'all' and not is_forecast order by month",
+    )
+    marts = rows(
+        env,
+        "select date_trunc('month', order_date)::date, sum(net_revenue)"
+        " from marts.fct_order_items where is_sale group by 1 order by 1",
+    )
+    assert [m for m, _ in history] == [m for m, _ in marts][-len(history) :]
+    actual = dict(history)
+    for month, revenue in marts[-len(history) :]:
+        assert abs(actual[month] - revenue) <= 0.01, month
 
 
 # ------------------------------------------------------------- the command line
