@@ -94,7 +94,8 @@ def test_mixed_line_endings_and_a_stray_cr_are_rows_not_crashes(
     assert reasons.keys() == {4, 6}
     assert "carriage return outside quotes" in reasons[4]
     assert query(
-        fresh_db, "select city from raw.customers where customer_id in ('60', '63', '65')"
+        fresh_db,
+        "select city from raw.customers where customer_id in ('60', '63', '65')",
     ) == [("Oslo",), ("Os\rlo",), ("Oslo",)]
 
 
