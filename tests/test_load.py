@@ -222,8 +222,8 @@ def test_appended_batch_upserts_changed_rows(fresh_db, tmp_path, landing):
     )
     rows = query(fresh_db, "select order_id, status, updated_at::text from raw.orders")
     by_id = {r[0]: r for r in rows}
-    assert by_id['3'][1] == "returned" and by_id['3'][2].startswith("2024-01-05")
-    assert '11' in by_id and len(rows) == 11
+    assert by_id["3"][1] == "returned" and by_id["3"][2].startswith("2024-01-05")
+    assert "11" in by_id and len(rows) == 11
 
 
 def test_multiline_quoted_field_keeps_line_numbers(fresh_db, tmp_path, landing):
