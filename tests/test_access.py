@@ -180,7 +180,7 @@ def test_app_role_may_edit_raw_and_nothing_else(schema_db):
             "insert into raw.regions (region_id, region_name)"
             " values (nextval('raw.regions_app_id_seq'), 'South')"
         )
-        conn.execute("update raw.customers set city = 'London' where customer_id = 1")
+        conn.execute("update raw.customers set city = 'London' where customer_id = '1'")
         conn.execute("select count(*) from app.audit_log").fetchone()
         # DDL, truncate, hard-deleting orders, other schemas, the audit trail
         forbidden = [
@@ -209,7 +209,7 @@ def test_app_role_may_edit_raw_and_nothing_else(schema_db):
         assert allowed == []
         # setting the loader's flag does not hide an edit from the audit trail
         conn.execute("set ecom.bulk_load = on")
-        conn.execute("update raw.customers set city = 'Paris' where customer_id = 1")
+        conn.execute("update raw.customers set city = 'Paris' where customer_id = '1'")
     with db.connect(schema_db) as conn:
         rows = conn.execute(
             "select table_name, action, changed_by, new_values ->> 'city'"
@@ -255,7 +255,7 @@ def test_bulk_loads_are_not_audited_but_edits_are(schema_db):
         old = conn.execute(
             "select (old_values ->> 'updated_at')::timestamptz from app.audit_log"
         ).fetchone()[0]
-    assert row[:5] == ({"region_id": 1}, "update", "North", "Nord", "erin")
+    assert row[:5] == ({"region_id": "1"}, "update", "North", "Nord", "erin")
     assert updated_at > old  # the row version moved
 
 

@@ -4,6 +4,7 @@ reconciliation and encoding checks, and whether a file was loaded before."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import MAX_PREC, Decimal, localcontext
 
 import psycopg
 from psycopg import sql
@@ -52,7 +53,7 @@ def _close_batch(cur: psycopg.Cursor, result: FileResult) -> None:
             "nothing was written"
         )
     for column, (read, loaded, rejected) in result.money.items():
-        if read != loaded + rejected:
+        if not _adds_up(read, loaded, rejected):
             raise EcomError(
                 f"{result.file}: {column} totals do not reconcile ({read} read, "
                 f"{loaded} loaded, {rejected} rejected); nothing was written"
@@ -73,6 +74,14 @@ def _close_batch(cur: psycopg.Cursor, result: FileResult) -> None:
             result.batch_id,
         ],
     )
+
+
+def _adds_up(read: Decimal, loaded: Decimal, rejected: Decimal) -> bool:
+    """read = loaded + rejected, exactly (Python's default decimal context would
+    round the sum to 28 digits)."""
+    with localcontext() as exact:
+        exact.prec = MAX_PREC
+        return read == loaded + rejected
 
 
 def _check_encoding(name: str, result: FileResult, cur: psycopg.Cursor, batch_id: int):

@@ -8,14 +8,16 @@ from collections.abc import Callable, Iterator
 import psycopg
 from psycopg import sql
 
-from loader.load.catalog import ForeignKey, TableSpec
+from loader.load.catalog import TableSpec
 from loader.load.files import COPY_CHUNK_BYTES, SourceFile, open_records
+from loader.load.new_rows import check_new_rows
 from loader.load.raw_table import (
     _drop_secondary_indexes,
     _is_empty,
     _may_skip_triggers,
 )
 from loader.load.sql_parts import COPY_CSV_OPTIONS
+from loader.load.totals import MoneyTotals
 
 
 def _stream(
@@ -34,15 +36,18 @@ def _copy_direct(
     cur: psycopg.Cursor,
     spec: TableSpec,
     source: SourceFile,
+    batch_id: int,
     on_bytes: Callable[[int], None] | None,
     wait_for_parents: Callable[[], None],
-) -> int:
-    """COPY the file's bytes straight into the typed table; return rows copied.
+) -> tuple[int, MoneyTotals]:
+    """COPY the file's bytes straight into the typed table; return the rows
+    copied and the file's money totals.
 
     Foreign keys are checked per row by triggers that lock each parent row, which
     halves COPY speed. When the role may, the triggers are skipped for this
     transaction (session_replication_role = replica) and the foreign keys of the
-    new rows are checked in one set-based query per key instead.
+    new rows are checked set-based instead, in the one pass over them that also
+    sums their money (see new_rows).
     """
     checks_fks = spec.foreign_keys and _may_skip_triggers(cur)
     if checks_fks:
@@ -75,43 +80,15 @@ def _copy_direct(
     if checks_fks:
         cur.execute("set local session_replication_role = origin")
         wait_for_parents()  # parent rows of this run must be committed
-        for fk in spec.foreign_keys:
-            if _new_rows_missing_parent(cur, spec, fk, first_load=empty):
-                raise _DirectCopyFailed(f"{fk.name}: unknown {', '.join(fk.columns)}")
-    return copied
-
-
-def _new_rows_missing_parent(
-    cur: psycopg.Cursor, spec: TableSpec, fk: ForeignKey, *, first_load: bool
-) -> bool:
-    """Does a row written by this transaction reference a missing parent?
-
-    On a first load every row is new: no need to pick them out by xmin (and the
-    planner, with no statistics yet, would pick a row-by-row plan for that).
-    """
-    join = sql.SQL(" and ").join(
-        sql.SQL("r.{} = t.{}").format(sql.Identifier(rc), sql.Identifier(c))
-        for c, rc in zip(fk.columns, fk.ref_columns, strict=True)
+    money = check_new_rows(
+        cur,
+        spec,
+        source.columns,
+        batch_id,
+        spec.foreign_keys if checks_fks else [],
+        first_load=empty,
     )
-    present = sql.SQL(" and ").join(
-        sql.SQL("t.{} is not null").format(sql.Identifier(c)) for c in fk.columns
-    )
-    found = cur.execute(
-        sql.SQL(
-            "select exists (select 1 from {table} t "
-            "where {new_rows} and {present} "
-            "and not exists (select 1 from {ref} r where {join}))"
-        ).format(
-            table=sql.Identifier("raw", spec.name),
-            new_rows=sql.SQL(
-                "true" if first_load else "t.xmin = pg_current_xact_id()::xid"
-            ),
-            present=present,
-            ref=sql.Identifier("raw", fk.ref_table),
-            join=join,
-        )
-    ).fetchone()[0]
-    return bool(found)
+    return copied, money
 
 
 class _DirectCopyFailed(Exception):

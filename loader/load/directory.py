@@ -35,9 +35,9 @@ from loader.load.files import (
     read_header,
     take_checksum,
 )
+from loader.load.new_rows import NewRowsRefused
 from loader.load.reject_limit import DEFAULT_MAX_REJECT_RATE, check_reject_limit
 from loader.load.sift import _sift
-from loader.load.totals import ReservedIds, direct_totals
 
 ProgressCallback = Callable[[str, int, int], None]
 
@@ -67,16 +67,16 @@ def _load_file(
     try:
         with conn.transaction(), conn.cursor() as cur:
             result.batch_id = _open_batch(cur, spec, source)
-            result.rows_read = result.rows_loaded = _copy_direct(
-                cur, spec, source, count_bytes, wait_for_parents
+            copied, result.money = _copy_direct(
+                cur, spec, source, result.batch_id, count_bytes, wait_for_parents
             )
-            result.money = direct_totals(cur, spec, source.columns, result.batch_id)
+            result.rows_read = result.rows_loaded = copied
             _close_batch(cur, result)
     except (
         psycopg.errors.DataError,
         psycopg.errors.IntegrityError,
         _DirectCopyFailed,
-        ReservedIds,
+        NewRowsRefused,
     ):
         # Some row is bad or its key exists already: the transaction was rolled
         # back; take the sifted path in a new one.

@@ -12,49 +12,13 @@ import psycopg
 from psycopg import sql
 
 from loader.load.catalog import TableSpec
-from loader.load.checks import APP_ID_PREFIX
 
 # column -> (read, loaded, rejected)
-
-# the value when it is a finite number ('NaN' and infinities are rejected and
-# not summed: they are not amounts)
-FINITE = "case when {c} not in ('NaN', 'Infinity', '-Infinity') then {c} end"
 MoneyTotals = dict[str, tuple[Decimal, Decimal, Decimal]]
 
-
-def direct_totals(
-    cur: psycopg.Cursor, spec: TableSpec, cols: list[str], batch_id: int
-) -> MoneyTotals:
-    """The totals of a file the direct COPY took whole, from the rows it wrote;
-    raises ReservedIds when a row's id is one the app keeps for itself.
-
-    The rows are those written by the same (sub)transaction as the batch's own
-    row in raw.load_batches: their `xmin` is the same.
-    """
-    key = spec.primary_key[0]
-    money = [c for c in spec.money if c in cols]
-    sums = [
-        sql.SQL("coalesce(sum(" + FINITE + "), 0)").format(c=sql.Identifier(c))
-        for c in money
-    ]
-    row = cur.execute(
-        sql.SQL(
-            "select coalesce(bool_or(starts_with(lower({key}), {reserved})), false) "
-            "{sums} from {table} "
-            "where xmin = (select xmin from raw.load_batches where batch_id = %s)"
-        ).format(
-            key=sql.Identifier(key),
-            reserved=sql.Literal(APP_ID_PREFIX),
-            sums=sql.SQL("").join(sql.SQL(", {}").format(s) for s in sums),
-            table=sql.Identifier("raw", spec.name),
-        ),
-        [batch_id],
-    ).fetchone()
-    if row[0]:
-        raise ReservedIds(key)
-    return {
-        c: (total, total, Decimal(0)) for c, total in zip(money, row[1:], strict=True)
-    }
+# the value when it is an amount a table can keep: 'NaN', infinities and values
+# of 10^14 or more are rejected and not summed (they are not amounts)
+FINITE = "case when abs({c}) < 100000000000000 then {c} end"
 
 
 def sifted_totals(cur: psycopg.Cursor, spec: TableSpec, cols: list[str]) -> MoneyTotals:
@@ -97,8 +61,3 @@ def as_json(totals: MoneyTotals) -> dict[str, dict[str, str]]:
         c: {"read": str(r), "loaded": str(lo), "rejected": str(rej)}
         for c, (r, lo, rej) in totals.items()
     }
-
-
-class ReservedIds(Exception):
-    """A file brings ids the app keeps for itself: the sifted path rejects
-    those rows with their reason."""
