@@ -161,6 +161,24 @@ def test_loaded_shop_is_shaped_like_the_export(real_shop):
     assert (last - first).days >= 540
 
 
+def test_text_ids_reach_the_marts_and_the_editing_search(shop):
+    """The export's own ids, as given, in the marts and found by the app's
+    search (`shop` points the editing layer at this database)."""
+    from core import editing
+
+    with db.connect(shop) as conn:
+        in_marts = conn.execute(
+            "select o.order_id, o.customer_id, i.product_id "
+            "from marts.fct_orders o join marts.fct_order_items i using (order_id) "
+            "where o.order_id = 'ORD-2023-000001'"
+        ).fetchall()
+    assert in_marts == [("ORD-2023-000001", "C-0001", "P-CANDLE")]
+    frame, total = editing.list_rows("orders", "ORD-2023-000001")
+    assert total == 1 and frame.iloc[0]["order_id"] == "ORD-2023-000001"
+    frame, _ = editing.list_rows("customers", "C-0001")
+    assert list(frame["customer_id"]) == ["C-0001"]
+
+
 def test_overview_says_the_margin_is_not_available(shop):
     at = open_page()
     assert not at.error, [e.value for e in at.error]

@@ -7,13 +7,13 @@
 create schema if not exists raw;
 
 create table if not exists raw.regions (
-    region_id varchar(64) primary key,
+    region_id varchar(64) collate "C" primary key,
     region_name varchar(100) not null constraint regions_region_name_key unique,
     updated_at timestamptz not null default now()
 );
 
 create table if not exists raw.channels (
-    channel_id varchar(64) primary key,
+    channel_id varchar(64) collate "C" primary key,
     channel_name varchar(100) not null constraint channels_channel_name_key unique,
     channel_type varchar(20) not null default 'unknown'
         constraint channel_type_known
@@ -21,9 +21,12 @@ create table if not exists raw.channels (
     updated_at timestamptz not null default now()
 );
 
+-- Ids are the source's own, compared byte by byte (collation "C"): they are
+-- codes, not words, and their indexes build and compare several times faster.
+
 -- Only the id is required: an export may know nothing else of a customer.
 create table if not exists raw.customers (
-    customer_id varchar(64) primary key,
+    customer_id varchar(64) collate "C" primary key,
     first_name varchar(100),
     last_name varchar(100),
     email varchar(254) constraint customers_email_key unique
@@ -34,11 +37,11 @@ create table if not exists raw.customers (
     city varchar(100),
     country_code char(2)
         constraint country_code_format check (country_code ~ '^[A-Z]{2}$'),
-    region_id varchar(64) references raw.regions (region_id),
+    region_id varchar(64) collate "C" references raw.regions (region_id),
     segment varchar(20) not null default 'unknown'
         constraint segment_known
         check (segment in ({{ customer_segments }})),
-    acquisition_channel_id varchar(64) references raw.channels (channel_id),
+    acquisition_channel_id varchar(64) collate "C" references raw.channels (channel_id),
     signup_at timestamptz,
     is_active boolean not null default true,
     updated_at timestamptz not null default now()
@@ -47,7 +50,7 @@ create table if not exists raw.customers (
 -- An unknown cost or stock is null, never 0: margins and stock states then say
 -- "not available" instead of showing 100 % or "out of stock".
 create table if not exists raw.products (
-    product_id varchar(64) primary key,
+    product_id varchar(64) collate "C" primary key,
     sku varchar(64) constraint products_sku_key unique,
     product_name varchar(200),
     category varchar(50),
@@ -67,7 +70,7 @@ create table if not exists raw.products (
 );
 
 create table if not exists raw.promotions (
-    promotion_id varchar(64) primary key,
+    promotion_id varchar(64) collate "C" primary key,
     promo_code varchar(40) not null constraint promotions_promo_code_key unique,
     description varchar(200),
     discount_pct numeric not null
@@ -81,11 +84,11 @@ create table if not exists raw.promotions (
 -- An order without a customer is an anonymous order; without a channel or a
 -- region, the marts show it under "Unknown".
 create table if not exists raw.orders (
-    order_id varchar(64) primary key,
-    customer_id varchar(64) references raw.customers (customer_id),
-    channel_id varchar(64) references raw.channels (channel_id),
-    ship_region_id varchar(64) references raw.regions (region_id),
-    promotion_id varchar(64) references raw.promotions (promotion_id),
+    order_id varchar(64) collate "C" primary key,
+    customer_id varchar(64) collate "C" references raw.customers (customer_id),
+    channel_id varchar(64) collate "C" references raw.channels (channel_id),
+    ship_region_id varchar(64) collate "C" references raw.regions (region_id),
+    promotion_id varchar(64) collate "C" references raw.promotions (promotion_id),
     ordered_at timestamptz not null,
     status varchar(20) not null default 'delivered'
         constraint order_status_known
@@ -107,9 +110,9 @@ create table if not exists raw.orders (
 -- A line gives its unit price, its amount (quantity x unit price, before the
 -- discount), or both.
 create table if not exists raw.order_items (
-    order_item_id varchar(64) primary key,
-    order_id varchar(64) not null references raw.orders (order_id),
-    product_id varchar(64) not null references raw.products (product_id),
+    order_item_id varchar(64) collate "C" primary key,
+    order_id varchar(64) collate "C" not null references raw.orders (order_id),
+    product_id varchar(64) collate "C" not null references raw.products (product_id),
     quantity integer not null constraint quantity_positive check (quantity > 0),
     unit_price numeric
         constraint unit_price_not_negative check (unit_price >= 0),

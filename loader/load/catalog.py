@@ -31,6 +31,15 @@ class Column:
     not_null: bool
     has_default: bool
     default_sql: str | None = None  # the default's expression, e.g. now()
+    collation: str | None = None  # when not the type's default, e.g. "C"
+
+    @property
+    def declared_type(self) -> str:
+        """The type with its collation: for columns of the loader's work tables
+        that are compared with this one (ids are `collate "C"`)."""
+        if self.collation:
+            return f"{self.sql_type} collate {self.collation}"
+        return self.sql_type
 
 
 @dataclass
@@ -86,8 +95,12 @@ def read_table_spec(conn: psycopg.Connection, table: str) -> TableSpec:
         for row in conn.execute(
             """
             select a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-                   a.atthasdef, pg_get_expr(d.adbin, d.adrelid)
+                   a.atthasdef, pg_get_expr(d.adbin, d.adrelid),
+                   case when a.attcollation <> t.typcollation
+                       then quote_ident(c.collname) end
             from pg_attribute a
+            join pg_type t on t.oid = a.atttypid
+            left join pg_collation c on c.oid = a.attcollation
             left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
             where a.attrelid = %s::regclass and a.attnum > 0 and not a.attisdropped
             order by a.attnum

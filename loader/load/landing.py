@@ -11,7 +11,7 @@ import psycopg
 from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 
-from loader.load.catalog import TableSpec
+from loader.load.catalog import Column, TableSpec
 from loader.load.checks import _field_checks, _missing_check
 from loader.load.files import SourceFile
 from loader.load.prescan import _landing_rows
@@ -36,15 +36,16 @@ def _land_text(
     # An empty field in a column with a default takes the default.
     typed_cols = [
         sql.SQL(
-            "case when problem is null then coalesce({c}::{t}, {d}) end as {c}"
+            "case when problem is null then coalesce({c}::{t}, {d}) end {k} as {c}"
         ).format(
             c=sql.Identifier(c.name),
             t=sql.SQL(c.sql_type),
             d=sql.SQL(c.default_sql or "null"),
+            k=_collate(c),
         )
         if c.name in cols
-        else sql.SQL("null::{t} as {c}").format(
-            c=sql.Identifier(c.name), t=sql.SQL(c.sql_type)
+        else sql.SQL("null::{t} {k} as {c}").format(
+            c=sql.Identifier(c.name), t=sql.SQL(c.sql_type), k=_collate(c)
         )
         for c in spec.columns
     ]
@@ -85,7 +86,9 @@ def _land_typed(
             "create temp table typed (_line bigint, problem text, _record text, {})"
         ).format(
             sql.SQL(", ").join(
-                sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.sql_type))
+                sql.SQL("{} {}").format(
+                    sql.Identifier(c.name), sql.SQL(c.declared_type)
+                )
                 for c in spec.columns
             )
         )
@@ -115,6 +118,13 @@ def _land_typed(
             )
         )
     return len(sent), skipped
+
+
+def _collate(column: Column) -> sql.Composable:
+    """The column's own collation for a value typed from text (ids: "C")."""
+    if column.collation:
+        return sql.SQL("collate {}").format(sql.SQL(column.collation))
+    return sql.SQL("")
 
 
 def _fill_defaults(cur: psycopg.Cursor, spec: TableSpec, cols: list[str]) -> None:
