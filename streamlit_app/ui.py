@@ -78,6 +78,12 @@ def points(current: float | None, previous: float | None) -> str | None:
 NOT_AVAILABLE = "not available"
 
 
+def margin_labels(values: pd.Series) -> pd.Series:
+    """Margin percentages for chart hover labels: '34.5%', or 'not available'
+    where a cost is unknown (a number format would show 'NaN%')."""
+    return values.map(lambda v: NOT_AVAILABLE if _missing(v) else f"{v:.1f}%")
+
+
 # ---------------------------------------------------------------------- elements
 
 

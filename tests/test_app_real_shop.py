@@ -220,3 +220,11 @@ def test_sidebar_offers_unknown_channel_and_region(shop):
     at.multiselect(key="filter_channels").set_value(["Unknown"]).run()
     assert not at.exception, [e.value for e in at.exception]
     assert metric_value(at, "Revenue") == revenue
+
+
+@pytest.mark.parametrize("page", ["sales", "products"])
+def test_chart_hover_labels_say_the_margin_is_not_available(shop, page):
+    at = open_page(page)
+    specs = [chart.proto.spec for chart in at.get("plotly_chart")]
+    assert any("not available" in spec for spec in specs)
+    assert not any("NaN%" in spec for spec in specs)

@@ -76,12 +76,13 @@ fig = go.Figure(
         y=ui.safe_text(shown["product_name"]),
         orientation="h",
         marker_color=ui.COLORS[0],
-        customdata=shown[["units", "gross_margin_pct"]].assign(
-            category=ui.safe_text(shown["category"])
+        customdata=shown[["units"]].assign(
+            margin=ui.margin_labels(shown["gross_margin_pct"]),
+            category=ui.safe_text(shown["category"]),
         ),
         hovertemplate=(
             "%{y}<br>%{customdata[2]}<br>Revenue %{x:,.0f}<br>Units %{customdata[0]:,}"
-            "<br>Margin %{customdata[1]:.1f}%<extra></extra>"
+            "<br>Margin %{customdata[1]}<extra></extra>"
         ),
     )
 )

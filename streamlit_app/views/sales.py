@@ -157,10 +157,12 @@ for column, frame, label, title in (
                 y=ui.safe_text(shown[label]),
                 orientation="h",
                 marker_color=ui.COLORS[0],
-                customdata=shown[["net_revenue_share", "gross_margin_pct"]],
+                customdata=shown[["net_revenue_share"]].assign(
+                    margin=ui.margin_labels(shown["gross_margin_pct"])
+                ),
                 hovertemplate=(
                     "%{y}<br>Revenue %{x:,.0f}<br>Share %{customdata[0]:.1%}"
-                    "<br>Margin %{customdata[1]:.1f}%<extra></extra>"
+                    "<br>Margin %{customdata[1]}<extra></extra>"
                 ),
             )
         )
