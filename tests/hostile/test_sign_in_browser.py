@@ -71,6 +71,9 @@ def test_sign_out_in_one_tab_ends_the_other_tabs(server, browser):
     first.set_default_timeout(60_000)
     fill_sign_in(first, server.url, "sam", "right-password")
     _signed_in(first, "sam")
+    # The cookie is written by a script that runs after the page shows the
+    # sign-in, so wait for it rather than read it at once.
+    first.wait_for_function("document.cookie.includes('ecom_session=')")
     cookie = next(c for c in context.cookies() if c["name"] == "ecom_session")
     assert cookie["sameSite"] == "Strict" and not cookie["secure"]
 
