@@ -29,11 +29,18 @@ def build(
             " wrote in their latest build."
         ),
     ] = False,
+    target: Annotated[
+        str,
+        typer.Option(
+            help="Engine: postgres (the resolved database) or spark (the local"
+            " Spark warehouse, see docs/spark.md)."
+        ),
+    ] = "postgres",
 ) -> None:
     """Run `dbt build` (seeds, models, snapshots, tests) on the resolved database."""
     from core.dbt_runner import run_dbt
 
-    args = ["build"]
+    env, args = _target_env(target), ["build"]
     if select:
         # a selection that matches nothing is an error, not an empty success
         args += ["--select", select, "--warn-error-options", NO_EMPTY_SELECTION]
@@ -41,7 +48,7 @@ def build(
         args.append("--full-refresh")
     if test_all_rows:
         args += ["--vars", "{test_all_rows: true}"]
-    result = run_dbt(args, db.connection_env())
+    result = run_dbt(args, env)
     if result.returncode != 0:
         raise EcomError(
             f"dbt build failed (exit {result.returncode}); see the log above"
@@ -49,6 +56,31 @@ def build(
             else f"dbt build -s {select} failed (exit {result.returncode}): a"
             " selection that matches no node, or a failing node; see the log above"
         )
+
+
+def _target_env(target: str) -> dict[str, str]:
+    """The environment of a dbt run on `target`: the resolved database's libpq
+    variables, or the Spark warehouse folder and the profile's `spark` target
+    (dbt's own files in target/spark, so the two engines' runs don't mix)."""
+    if target == "postgres":
+        return db.connection_env()
+    if target != "spark":
+        raise EcomError(f"--target: unknown engine {target!r}; use postgres or spark")
+    from core.dbt_runner import DBT_PROJECT_DIR
+    from core.spark_session import (
+        SPARK_DIR_VARIABLE,
+        check_spark_available,
+        default_spark_dir,
+    )
+
+    check_spark_available()
+    files = DBT_PROJECT_DIR / "target" / "spark"
+    return {
+        SPARK_DIR_VARIABLE: str(default_spark_dir()),
+        "DBT_TARGET": "spark",
+        "DBT_TARGET_PATH": str(files),
+        "DBT_LOG_PATH": str(files / "logs"),
+    }
 
 
 @app.command(

@@ -50,7 +50,7 @@ INCREMENTAL = (
     "intermediate.int_basket_category_pair_days_counted",
 )
 # bookkeeping columns that record when a row was written, not what it says
-RUN_STAMPS = {"refreshed_at", "changed_at", "last_refreshed_at", "source_xmin"}
+RUN_STAMPS = {"refreshed_at", "changed_at", "last_refreshed_at", "source_synced_at"}
 
 
 def _dbt(env: dict[str, str], target: Path, *args: str) -> str:

@@ -60,7 +60,7 @@ _AUDIT_COLUMNS = """
                 select k
                 from jsonb_object_keys(a.new_values) as k
                 where
-                    k <> 'updated_at'
+                    k not in ('updated_at', 'synced_at')
                     and a.old_values -> k is distinct from a.new_values -> k
                 order by k
             ),
@@ -175,7 +175,8 @@ def audit_changes(entry: Mapping[str, Any]) -> pd.DataFrame:
     changed; changed fields first."""
     old = entry.get("old_values") or {}
     new = entry.get("new_values") or {}
-    names = list(dict.fromkeys([*new.keys(), *old.keys()]))
+    # synced_at is the warehouse's write stamp, not a field anyone edits
+    names = [n for n in dict.fromkeys([*new.keys(), *old.keys()]) if n != "synced_at"]
     rows = [
         {
             "field": name,

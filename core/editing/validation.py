@@ -267,6 +267,7 @@ def check_keys(
         "updated_at",
         "created_at",
         "deleted_at",
+        "synced_at",  # the warehouse's write stamp: read back, never written
         *extra,
     }
     unknown = sorted(set(values) - known)

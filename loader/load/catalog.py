@@ -61,6 +61,9 @@ class UniqueIndex:
     where: str | None = None  # a partial index: the rows it covers
 
 
+SYNC_STAMP = "synced_at"
+
+
 @dataclass
 class TableSpec:
     """A raw table as the catalog describes it: the source of every validation."""
@@ -72,6 +75,9 @@ class TableSpec:
     checks: list[tuple[str, str]] = field(default_factory=list)
     foreign_keys: list[ForeignKey] = field(default_factory=list)
     unique_indexes: list[UniqueIndex] = field(default_factory=list)
+    # the table has `synced_at`: the warehouse's write stamp, never a file's
+    # column; an update must set it (the loader's updates skip the triggers)
+    stamped: bool = False
 
     @property
     def column_names(self) -> list[str]:
@@ -108,7 +114,9 @@ def read_table_spec(conn: psycopg.Connection, table: str) -> TableSpec:
             [f"raw.{table}"],
         )
     ]
-    spec = TableSpec(name=table, columns=columns, primary_key=[])
+    stamped = any(c.name == SYNC_STAMP for c in columns)
+    columns = [c for c in columns if c.name != SYNC_STAMP]
+    spec = TableSpec(name=table, columns=columns, primary_key=[], stamped=stamped)
     constraints = conn.execute(
         """
         select c.conname, c.contype, pg_get_constraintdef(c.oid),

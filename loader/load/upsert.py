@@ -45,6 +45,8 @@ def _upsert(
                 "greatest(x.updated_at, t.updated_at + interval '1 second')"
             )
         )
+    if spec.stamped:
+        updates.append(sql.SQL("synced_at = now()"))
     if updates and not empty:
         cur.execute(
             sql.SQL(

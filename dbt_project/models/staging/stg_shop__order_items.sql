@@ -1,9 +1,5 @@
 with source as (
-    -- xmin: the transaction that wrote this version of the row (see row_xmin)
-    select
-        *,
-        xmin as row_xmin
-    from {{ source('shop', 'order_items') }}
+    select * from {{ source('shop', 'order_items') }}
 ),
 
 renamed as (
@@ -20,7 +16,7 @@ renamed as (
         coalesce(line_amount, quantity * unit_price) as line_amount,
         discount_amount,
         -- change tracking
-        row_xmin,
+        synced_at,
         -- timestamps
         updated_at
     from source

@@ -1,9 +1,5 @@
 with source as (
-    -- xmin: the transaction that wrote this version of the row (see row_xmin)
-    select
-        *,
-        xmin as row_xmin
-    from {{ source('shop', 'orders') }}
+    select * from {{ source('shop', 'orders') }}
 ),
 
 renamed as (
@@ -24,7 +20,7 @@ renamed as (
         -- booleans
         deleted_at is not null as is_deleted,
         -- change tracking
-        row_xmin,
+        synced_at,
         -- timestamps
         ordered_at,
         updated_at,

@@ -14,228 +14,55 @@
             {'columns': ['refreshed_at']},
         ],
         pre_hook=["{{ tune_fact_transaction() }}"],
-        post_hook=[
-            "{{ delete_soft_deleted_orders() }}",
-            "{{ delete_orders_missing_from_raw() }}",
-        ],
+        post_hook=["{{ delete_rows_not_rewritten() }}"],
     )
 }}
 
--- change detection (incremental runs only) and the post-hook read staging:
--- depends_on: {{ ref('stg_shop__orders') }}
-
--- one row per live order; see the doc block def_incremental_facts
+-- one row per live order. An incremental run rewrites the orders written in raw
+-- since its previous run and every order of their customers (a new, changed or
+-- deleted order can renumber the customer's other orders); see the doc block
+-- def_incremental_facts
 with orders as (
     select * from {{ ref('int_orders_with_customer_history') }}
 ),
 
--- the order totals add up the fact's own lines (already priced and up to date:
--- fct_order_items runs first); "not materialized": read through its indexes
-order_items as not materialized (
+-- the order totals add up the fact's own lines (fct_order_items runs first)
+order_items as (
     select * from {{ ref('fct_order_items') }}
 ),
 
 {% if is_incremental() %}
 
--- change detection reads staging: it must also see soft-deleted orders ("not
--- materialized" lets postgres inline these and read only the columns it needs)
-raw_orders as not materialized (
-    select * from {{ ref('stg_shop__orders') }}
-),
-
-loaded as not materialized (
-    select
-        order_id,
-        customer_id,
-        item_count,
-        customer_order_number,
-        days_since_previous_order,
-        is_first_order
-    from {{ this }}
-),
-
--- orders written in raw since this fact's latest build (new, changed or
--- soft-deleted, whichever clock stamped their updated_at; orders without lines
--- included) or changed or soft-deleted within the look-back window: one pass over
--- raw, no comparison with the loaded rows
-written_orders as (
-    select order_id
-    from raw_orders
-    where
-        {{ written_since_last_build() }}
-        or updated_at >= {{ lookback_cutoff() }}
-        or deleted_at >= {{ lookback_cutoff() }}
-),
-
-deleted_orders as (
-    select order_id
-    from raw_orders
-    where is_deleted
-),
-
--- the orders of raw the fact may not hold: the written and the soft-deleted ones
--- (the fact holds every other order of raw) ...
-candidate_orders as (
-    select written_orders.order_id
-    from written_orders
-
-    union
-
-    select deleted_orders.order_id
-    from deleted_orders
-),
-
--- ... and how many of them it does not hold ("= any(array(...))" here and below:
--- index lookups, not joins)
-unloaded_orders as (
-    select
-        (select count(*) as candidate_count from candidate_orders)
-        - (
-            select count(*) as loaded_count
-            from loaded
-            where
-                loaded.order_id = any(array(
-                    select candidate_orders.order_id from candidate_orders
-                ))
-        ) as order_count
-),
-
--- the lines fct_order_items (re)wrote since this fact last ran: a line added,
--- changed, moved or removed, or its order changed (read through the index on
--- refreshed_at)
-rewritten_lines as (
-    select order_items.order_id
-    from order_items
-    where order_items.refreshed_at > {{ last_refreshed_at() }}
-),
-
 changed_orders as (
-    select written_orders.order_id
-    from written_orders
-
-    union
-
-    -- soft-deleted orders still loaded, however long ago they were deleted
-    select loaded.order_id
-    from loaded
-    where
-        loaded.order_id = any(array(
-            select deleted_orders.order_id from deleted_orders
-        ))
-
-    union
-
-    -- orders gone from raw but still loaded. The loaded orders still in raw are
-    -- the orders of raw minus those not loaded: only when the fact holds more
-    -- orders than that are the loaded orders compared with raw
-    select loaded.order_id
-    from loaded
-    where
-        (
-            select count(all_loaded.order_id) as loaded_count
-            from loaded as all_loaded
-        )
-        > (select count(*) as raw_count from raw_orders)
-        - (select unloaded_orders.order_count from unloaded_orders)
-        and not exists (
-            select raw_orders.order_id
-            from raw_orders
-            where raw_orders.order_id = loaded.order_id
-        )
-
-    union
-
-    select rewritten_lines.order_id
-    from rewritten_lines
-
-    union
-
-    -- orders that lost all their lines (no line left to be re-stamped). The lines
-    -- should add up to the item counts of the loaded orders whose lines were
-    -- neither rewritten nor dropped with a soft-deleted order, plus the rewritten
-    -- lines: only when they do not are the loaded orders compared with the lines
-    select loaded.order_id
-    from loaded
-    where
-        (select count(*) as line_count from order_items)
-        != (
-            select coalesce(sum(all_loaded.item_count), 0) as item_count
-            from loaded as all_loaded
-        )
-        - (
-            select coalesce(sum(touched.item_count), 0) as item_count
-            from loaded as touched
-            where
-                touched.order_id = any(array(
-                    select rewritten_lines.order_id from rewritten_lines
-                    union
-                    select deleted_orders.order_id from deleted_orders
-                ))
-        )
-        + (select count(*) as line_count from rewritten_lines)
-        and loaded.item_count > 0
-        and not exists (
-            select order_items.order_id
-            from order_items
-            where order_items.order_id = loaded.order_id
-        )
+    {{ orders_written_since(sync_watermark()) }}
 ),
 
-customers_to_refresh as (
-    -- a new, changed or deleted order can renumber the other orders of its
-    -- customer (customer_order_number, is_first_order, days since previous):
-    -- recompute the customer, before (loaded) and after (raw) a change of customer
-    select raw_orders.customer_id
-    from raw_orders
-    where
-        raw_orders.order_id = any(array(
-            select changed_orders.order_id from changed_orders
-        ))
+-- their customers, after (raw) and before (loaded) a change of customer
+changed_customers as (
+    select customer_id
+    from {{ ref('stg_shop__orders') }}
+    where {{ is_in('order_id', 'select order_id from changed_orders') }}
 
     union
 
-    select loaded.customer_id
-    from loaded
-    where
-        loaded.order_id = any(array(
-            select changed_orders.order_id from changed_orders
-        ))
+    select customer_id
+    from {{ this }}
+    where {{ is_in('order_id', 'select order_id from changed_orders') }}
 ),
 
 orders_to_refresh as (
-    -- of those customers' orders, rewrite the changed ones and those whose
-    -- history moved; the others are already right
-    select orders.*
+    select *
     from orders
-    left join loaded
-        on orders.order_id = loaded.order_id
-    where
-        -- "= any(array(...))" rather than "in (...)": a plain filter that postgres
-        -- pushes down into the views (index scans instead of whole-table joins)
-        orders.customer_id = any(array(
-            select customers_to_refresh.customer_id from customers_to_refresh
-        ))
-        and (
-            orders.order_id in (select changed_orders.order_id from changed_orders)
-            or loaded.order_id is null
-            or orders.customer_order_number
-            is distinct from loaded.customer_order_number
-            or orders.days_since_previous_order
-            is distinct from loaded.days_since_previous_order
-            or orders.is_first_order is distinct from loaded.is_first_order
-        )
+    where {{ is_in('customer_id', 'select customer_id from changed_customers') }}
 
     union all
 
-    -- anonymous orders (no customer) have no history: rewrite the changed ones
-    -- ("customer_id is null" is pushed down into the view like the filter above)
-    select orders.*
+    -- anonymous orders (no customer) have no history
+    select *
     from orders
     where
-        orders.customer_id is null
-        and orders.order_id = any(array(
-            select changed_orders.order_id from changed_orders
-        ))
+        customer_id is null
+        and {{ is_in('order_id', 'select order_id from changed_orders') }}
 ),
 
 {% else %}
@@ -262,10 +89,7 @@ order_totals as (
         max(updated_at) as updated_at
     from order_items
     {% if is_incremental() %}
-    where
-        order_id = any(array(
-            select orders_to_refresh.order_id from orders_to_refresh
-        ))
+    where {{ is_in('order_id', 'select order_id from orders_to_refresh') }}
     {% endif %}
     group by order_id
 ),
@@ -314,7 +138,7 @@ final as (
         orders_to_refresh.updated_at as order_updated_at,
         {{ run_stamp() }} as refreshed_at,
         -- change tracking
-        {{ source_snapshot_xmin() }} as source_xmin
+        {{ raw_synced_until() }} as source_synced_at
     from orders_to_refresh
     left join order_totals
         on orders_to_refresh.order_id = order_totals.order_id

@@ -1,0 +1,14 @@
+with source as (
+    select * from {{ source('shop', 'order_deletions') }}
+),
+
+renamed as (
+    select
+        -- ids
+        order_id,
+        -- change tracking
+        synced_at
+    from source
+)
+
+select * from renamed
