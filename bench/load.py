@@ -14,6 +14,7 @@ and writes the ratios and peak RSS to docs/benchmarks.md (section "Loading").
 
     python bench/load.py                # scales 1 and 10
     python bench/load.py --scales 1,10,100
+    python bench/load.py --scales 10 --only-import   # ceiling and import, printed
 """
 
 from __future__ import annotations
@@ -213,13 +214,50 @@ def shopify_export(folder: Path, path: Path) -> int:
     return len(export)
 
 
-def bench_scale(base: dict[str, str], scale: float, work: Path) -> dict:
+def bench_scale(
+    base: dict[str, str], scale: float, work: Path, only_import: bool = False
+) -> dict:
     clean = work / f"clean_{scale:g}"
-    dirty = work / f"dirty_{scale:g}"
     ecom = [sys.executable, "-m", "cli.main"]
     gen_s, gen_rss = run_measured(
         [*ecom, "generate", "--scale", str(scale), "--out", str(clean)], base
     )
+    import json
+
+    manifest = json.loads((clean / "_manifest.json").read_text())
+    items = manifest["row_counts"]["order_items"]
+    rows = count_rows(clean)
+
+    results = {"scale": scale, "rows": rows, "items": items}
+    results["gen_items_per_s"] = items / gen_s
+    results["gen_rss_mb"] = gen_rss
+
+    env = fresh_database(base)
+    try:
+        results["copy_s"] = psql_ceiling(env, clean)
+    finally:
+        drop_database(base, env)
+    if not only_import:
+        bench_loaders(base, scale, clean, work / f"dirty_{scale:g}", results)
+    export = work / f"shopify_{scale:g}.csv"
+    results["import_lines"] = shopify_export(clean, export)
+    env = fresh_database(base)
+    try:
+        results["import_s"], results["import_rss_mb"] = run_measured(
+            [*ecom, "import", str(export), "--mapping", "shopify"], env
+        )
+    finally:
+        drop_database(base, env)
+        export.unlink()
+    return results
+
+
+def bench_loaders(
+    base: dict[str, str], scale: float, clean: Path, dirty: Path, results: dict
+) -> None:
+    """`ecom load` of the clean files and of dirty ones generated here, and
+    pandas, into `results`."""
+    ecom = [sys.executable, "-m", "cli.main"]
     run_measured(
         [
             *ecom,
@@ -233,22 +271,6 @@ def bench_scale(base: dict[str, str], scale: float, work: Path) -> dict:
         ],
         base,
     )
-    import json
-
-    manifest = json.loads((clean / "_manifest.json").read_text())
-    items = manifest["row_counts"]["order_items"]
-    rows = count_rows(clean)
-    dirty_rows = count_rows(dirty)
-
-    results = {"scale": scale, "rows": rows, "items": items}
-    results["gen_items_per_s"] = items / gen_s
-    results["gen_rss_mb"] = gen_rss
-
-    env = fresh_database(base)
-    try:
-        results["copy_s"] = psql_ceiling(env, clean)
-    finally:
-        drop_database(base, env)
     env = fresh_database(base)
     try:
         results["load_s"], results["load_rss_mb"] = run_measured(
@@ -263,23 +285,12 @@ def bench_scale(base: dict[str, str], scale: float, work: Path) -> dict:
         )
     finally:
         drop_database(base, env)
-    results["dirty_rows"] = dirty_rows
+    results["dirty_rows"] = count_rows(dirty)
     env = fresh_database(base)
     try:
         results["pandas_s"], results["pandas_rows"] = pandas_to_sql(env, clean)
     finally:
         drop_database(base, env)
-    export = work / f"shopify_{scale:g}.csv"
-    results["import_lines"] = shopify_export(clean, export)
-    env = fresh_database(base)
-    try:
-        results["import_s"], results["import_rss_mb"] = run_measured(
-            [*ecom, "import", str(export), "--mapping", "shopify"], env
-        )
-    finally:
-        drop_database(base, env)
-        export.unlink()
-    return results
 
 
 def render(all_results: list[dict]) -> str:
@@ -342,14 +353,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", default="1,10")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--only-import",
+        action="store_true",
+        help="measure only the ceiling and `ecom import` (printed, not written)",
+    )
     args = parser.parse_args()
     base = db.connection_env()
     results = []
     with tempfile.TemporaryDirectory(prefix="ecom-bench-") as work:
         for scale in [float(s) for s in args.scales.split(",")]:
             print(f"scale {scale:g} ...", flush=True)
-            results.append(bench_scale(base, scale, Path(work)))
+            results.append(bench_scale(base, scale, Path(work), args.only_import))
             print(results[-1], flush=True)
+    if args.only_import:
+        for r in results:
+            rate = r["import_lines"] / r["import_s"]
+            ceiling = r["rows"] / r["copy_s"]
+            print(
+                f"scale {r['scale']:g}: `ecom import` {rate:,.0f} lines/s "
+                f"({rate / ceiling:.2f}× ceiling {ceiling:,.0f} rows/s), "
+                f"peak RSS {r['import_rss_mb']:.0f} MB"
+            )
+        return
     text = render(results)
     print(text)
     if not args.no_write:

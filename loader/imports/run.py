@@ -1,23 +1,26 @@
-"""One flat export in, the contract's files written to a temporary folder and
-loaded by the loader like any directory, the folder removed afterwards; then
-the export's own batch, with the lines rejected before loading (see batch)."""
+"""One flat export in, the contract's files written to a temporary folder as
+the export is read (see split) and loaded by the loader like any directory, the
+folder removed afterwards; then the export's own batch, with the lines rejected
+before loading (see batch)."""
 
 from __future__ import annotations
 
 import csv
 import tempfile
 from collections import Counter
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.errors import EcomError
 from loader.imports.batch import record_import
 from loader.imports.mapping import Mapping, check_timezone
-from loader.imports.source import Reject, read_lines
-from loader.imports.split import Split, split_lines
+from loader.imports.source import ExportLines, Reject
+from loader.imports.split import Split, split_lines, table_columns
 
 DEFAULT_MAX_REJECT_RATE = Decimal("0.1")
 
@@ -32,12 +35,16 @@ class ImportResult:
     batch_id: int | None = None  # the export's raw.load_batches row
 
 
-def split_file(path: Path, mapping: Mapping, timezone: str | None = None) -> Split:
-    """The export's lines as the contract's rows (nothing written)."""
+def split_file(
+    path: Path, mapping: Mapping, folder: Path, timezone: str | None = None
+) -> Split:
+    """Split the export's lines into the contract's files in `folder`, one
+    `<table>.csv` per table the mapping feeds (nothing loaded)."""
     zone = check_timezone(timezone, "--timezone") if timezone else mapping.timezone
-    lines, rejects, export = read_lines(path, mapping)
-    split = split_lines(lines, rejects, mapping, ZoneInfo(zone))
-    split.export = export
+    lines = ExportLines(Path(path), mapping)
+    with TableFiles(folder, table_columns(mapping)) as files:
+        split = split_lines(lines, mapping, ZoneInfo(zone), files.write)
+    split.export = lines.export
     return split
 
 
@@ -60,16 +67,15 @@ def import_file(
     from loader.load import load_directory
 
     started_at = datetime.now(UTC)
-    split = split_file(Path(path), mapping, timezone)
-    check_reject_rate(split, Path(path).name, max_reject_rate)
-    result = ImportResult(
-        lines_read=split.lines_read,
-        rejects=split.rejects,
-        rows={t: len(rows) for t, rows in split.tables.items()},
-        merged=split.merged,
-    )
     with tempfile.TemporaryDirectory(prefix="ecom_import_") as folder:
-        write_tables(split, Path(folder))
+        split = split_file(Path(path), mapping, Path(folder), timezone)
+        check_reject_rate(split, Path(path).name, max_reject_rate)
+        result = ImportResult(
+            lines_read=split.lines_read,
+            rejects=split.rejects,
+            rows=dict(split.rows),
+            merged=split.merged,
+        )
         result.loads = load_directory(
             env,
             Path(folder),
@@ -109,12 +115,27 @@ def check_reject_rate(split: Split, file_name: str, max_rate: float) -> None:
     )
 
 
-def write_tables(split: Split, folder: Path) -> None:
-    """One `<table>.csv` per table the mapping feeds, header = its columns."""
-    for table, rows in split.tables.items():
-        columns = split.columns[table]
-        with (folder / f"{table}.csv").open("w", encoding="utf-8", newline="") as file:
-            writer = csv.writer(file, lineterminator="\n")
-            writer.writerow(columns)
-            for row in rows:
-                writer.writerow([row.get(c, "") for c in columns])
+class TableFiles:
+    """One `<table>.csv` per table, header = its columns, written row by row
+    (a row's missing fields written empty)."""
+
+    def __init__(self, folder: Path, columns: dict[str, tuple[str, ...]]) -> None:
+        self._folder, self._columns = folder, columns
+        self._files = ExitStack()
+        self._writers: dict[str, Any] = {}  # table -> csv writer
+
+    def __enter__(self) -> TableFiles:
+        for table, columns in self._columns.items():
+            path = self._folder / f"{table}.csv"
+            file = self._files.enter_context(
+                path.open("w", encoding="utf-8", newline="")
+            )
+            self._writers[table] = csv.writer(file, lineterminator="\n")
+            self._writers[table].writerow(columns)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._files.close()
+
+    def write(self, table: str, row: dict[str, str]) -> None:
+        self._writers[table].writerow([row.get(c, "") for c in self._columns[table]])

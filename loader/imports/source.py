@@ -1,6 +1,7 @@
 """Reading the flat export: its header checked against the mapping, then its
-records with the line each starts on. Problems with the file as a whole are
-one-line EcomErrors; a record with the wrong number of fields is a Reject.
+records one at a time, with the line each starts on. Problems with the file as
+a whole are one-line EcomErrors; a record with the wrong number of fields is a
+Reject.
 
 The bytes are hashed as they are read (the checksum the import's batch
 records), and the original text of rejected records is read again from the
@@ -55,42 +56,43 @@ class SourceLine:
     values: dict[str, str]
 
 
-def read_lines(
-    path: Path, mapping: Mapping
-) -> tuple[list[SourceLine], list[Reject], ExportFile]:
-    """Every record of the export, keyed by header name, the records that do
-    not fit the header, and the file's checksum and size."""
-    if not path.is_file():
-        raise EcomError(f"{path}: no such file")
-    lines: list[SourceLine] = []
-    rejects: list[Reject] = []
-    try:
-        with _hashed_text(path, mapping.encoding) as (file, hashed):
-            reader = csv.reader(file, delimiter=mapping.delimiter, strict=True)
-            header = _header(reader, path, mapping)
-            start = reader.line_num + 1
-            for record in _records(reader, path, start):
-                line, fields = record
-                if not any(f.strip() for f in fields):
-                    pass  # a blank line is not a record
-                elif len(fields) != len(header):
-                    rejects.append(
-                        Reject(
+class ExportLines:
+    """The export's records one at a time, in file order: a SourceLine keyed by
+    header name, or a Reject for a record that does not fit the header (blank
+    lines are skipped). Nothing is kept: the file is read as it is iterated, and
+    `export` (checksum and size) is set once it has been read to its end."""
+
+    def __init__(self, path: Path, mapping: Mapping) -> None:
+        if not path.is_file():
+            raise EcomError(f"{path}: no such file")
+        self.path, self.mapping = path, mapping
+        self.export: ExportFile | None = None
+
+    def __iter__(self) -> Iterator[SourceLine | Reject]:
+        path, mapping, records = self.path, self.mapping, 0
+        try:
+            with _hashed_text(path, mapping.encoding) as (file, hashed):
+                reader = csv.reader(file, delimiter=mapping.delimiter, strict=True)
+                header = _header(reader, path, mapping)
+                start = reader.line_num + 1
+                for line, fields in _records(reader, path, start):
+                    if not any(f.strip() for f in fields):
+                        continue  # a blank line is not a record
+                    records += 1
+                    if len(fields) != len(header):
+                        yield Reject(
                             line,
                             "wrong number of fields",
                             f"{len(fields)} where the header has {len(header)}",
                         )
-                    )
-                else:
-                    lines.append(
-                        SourceLine(line, dict(zip(header, fields, strict=True)))
-                    )
-    except UnicodeDecodeError:
-        raise EcomError(
-            f"{path.name}: not valid {mapping.encoding} (near line "
-            f"{len(lines) + len(rejects) + 2}); set file.encoding in the mapping"
-        ) from None
-    return lines, rejects, ExportFile(path, hashed.checksum, hashed.size)
+                    else:
+                        yield SourceLine(line, dict(zip(header, fields, strict=True)))
+        except UnicodeDecodeError:
+            raise EcomError(
+                f"{path.name}: not valid {mapping.encoding} (near line "
+                f"{records + 2}); set file.encoding in the mapping"
+            ) from None
+        self.export = ExportFile(path, hashed.checksum, hashed.size)
 
 
 def original_records(

@@ -1,17 +1,28 @@
-"""Order lines into the contract's tables.
+"""Order lines into the contract's tables, one order at a time.
 
-The lines are grouped by order id (in the order each order first appears). An
-order's fields, its customer's, region's and channel's come from the order's
+The export is read as a stream and split order by order: an order's lines are
+expected together, one after another (as Shopify's orders export and the UCI
+Online Retail lines have them), and only the current order's lines are held.
+When the next order begins, the finished order's orders and order_items rows
+are written at once. An order id that comes back after other orders is not
+merged with its earlier lines: those later lines are rejected, naming the line
+the order started on. For this every order id met is kept with that line, the
+one thing besides the merged rows below (and the rejected lines) that grows
+with the file: by orders, not lines.
+
+An order's fields, its customer's, region's and channel's come from the order's
 first line when the export writes them only there, else from all its lines (a
 later non-empty value wins). Products come from every line.
 
 Customers, products, regions and channels repeat across lines: they are merged
-by id, a later line's non-empty values replacing earlier ones (an empty value
-never erases one), and the number of rows merged is counted.
+by id in memory (one row per distinct id, written at the end), a later line's
+non-empty values replacing earlier ones (an empty value never erases one), and
+the number of rows merged is counted.
 
 A line with a problem is rejected with its reason, and so is the rest of its
 order: an order is imported whole or not at all. Nothing of a rejected order
-is written, not even its customer or products.
+is written, not even its customer or products: an order's rows are merged
+only once the whole order is accepted.
 
 Line ids, unless mapped: `<order id>-<n>`, n the line's position in its order in
 the file, so importing the same export again gives the same ids.
@@ -19,6 +30,7 @@ the file, so importing the same export again gives the same ids.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -27,15 +39,18 @@ from loader.imports.source import ExportFile, Reject, SourceLine
 from loader.imports.values import BadValue, convert, parse_integer, raw_value
 
 MERGED_TABLES = ("regions", "channels", "customers", "products")
+NOT_TOGETHER = "its order's lines are not together"
+
+WriteRow = Callable[[str, dict[str, str]], None]  # (table, row) -> its file
 
 
 @dataclass
 class Split:
-    """The contract's rows (table -> rows of text; '' is empty), per table in
-    file order, with what was rejected and merged."""
+    """What splitting wrote (table -> rows written, per table in file order,
+    with its columns), rejected and merged."""
 
-    tables: dict[str, list[dict[str, str]]]
     columns: dict[str, tuple[str, ...]]
+    rows: dict[str, int]
     lines_read: int = 0
     rejects: list[Reject] = field(default_factory=list)
     merged: dict[str, int] = field(default_factory=dict)
@@ -48,49 +63,20 @@ class _OrderRejected(Exception):
 
 
 def split_lines(
-    lines: list[SourceLine], rejects: list[Reject], mapping: Mapping, zone: ZoneInfo
+    lines: Iterable[SourceLine | Reject],
+    mapping: Mapping,
+    zone: ZoneInfo,
+    write: WriteRow,
 ) -> Split:
-    """Split order lines into the contract's tables (see the module's doc)."""
-    columns = _columns(mapping)
-    out = Split(
-        tables={t: [] for t in columns},
-        columns=columns,
-        lines_read=len(lines) + len(rejects),
-        rejects=list(rejects),
-    )
-    merged_rows: dict[str, dict[str, dict[str, str]]] = {t: {} for t in MERGED_TABLES}
-    seen = dict.fromkeys(MERGED_TABLES, 0)
-    for order_lines in _group_by_order(lines, mapping, out.rejects):
-        try:
-            order = _order_rows(order_lines, mapping, zone)
-        except _OrderRejected as exc:
-            out.rejects.append(exc.reject)
-            out.rejects.extend(
-                Reject(
-                    line.line,
-                    "another line of its order was rejected",
-                    f"line {exc.reject.line}",
-                )
-                for line in order_lines
-                if line.line != exc.reject.line
-            )
-            continue
-        for table, rows in order.items():
-            if table in merged_rows:
-                for row in rows:
-                    seen[table] += 1
-                    _merge(merged_rows[table], row, TABLE_IDS[table])
-            else:
-                out.tables[table].extend(rows)
-    for table, rows in merged_rows.items():
-        if table in columns:
-            out.tables[table] = list(rows.values())
-            out.merged[table] = seen[table] - len(rows)
-    out.rejects.sort(key=lambda r: r.line)
-    return out
+    """Split order lines (and records already rejected) into the contract's
+    tables, each row passed to `write` (see the module's doc)."""
+    splitter = _Splitter(mapping, zone, write)
+    for line in lines:
+        splitter.add(line)
+    return splitter.finish()
 
 
-def _columns(mapping: Mapping) -> dict[str, tuple[str, ...]]:
+def table_columns(mapping: Mapping) -> dict[str, tuple[str, ...]]:
     """Each written table's header: its mapped fields, plus the keys of a line."""
     columns = {}
     for table, fields in FIELDS.items():
@@ -107,18 +93,91 @@ def _columns(mapping: Mapping) -> dict[str, tuple[str, ...]]:
     return columns
 
 
-def _group_by_order(
-    lines: list[SourceLine], mapping: Mapping, rejects: list[Reject]
-) -> list[list[SourceLine]]:
-    id_field = mapping.tables["orders"]["order_id"]
-    orders: dict[str, list[SourceLine]] = {}
-    for line in lines:
-        column, order_id = raw_value(id_field, line.values)
+class _Splitter:
+    """The split in progress: the current order's lines, the merged rows and
+    the line each order id met started on."""
+
+    def __init__(self, mapping: Mapping, zone: ZoneInfo, write: WriteRow) -> None:
+        self.mapping, self.zone, self.write = mapping, zone, write
+        columns = table_columns(mapping)
+        self.out = Split(columns=columns, rows=dict.fromkeys(columns, 0))
+        self.merged_rows: dict[str, dict[str, dict[str, str]]] = {
+            t: {} for t in MERGED_TABLES
+        }
+        self.seen = dict.fromkeys(MERGED_TABLES, 0)
+        self.id_field = mapping.tables["orders"]["order_id"]
+        self.started: dict[str, int] = {}  # order id -> the line it started on
+        self.order_id = ""
+        self.order_lines: list[SourceLine] = []
+
+    def add(self, line: SourceLine | Reject) -> None:
+        self.out.lines_read += 1
+        if isinstance(line, Reject):
+            self.out.rejects.append(line)
+            return
+        column, order_id = raw_value(self.id_field, line.values)
         if not order_id:
-            rejects.append(Reject(line.line, f"{column}: the order id is empty"))
+            self.out.rejects.append(
+                Reject(line.line, f"{column}: the order id is empty")
+            )
+        elif order_id == self.order_id:
+            self.order_lines.append(line)
         else:
-            orders.setdefault(order_id, []).append(line)
-    return list(orders.values())
+            self._finish_order()
+            if order_id in self.started:
+                self.order_id = ""  # the stray lines form no order
+                self.out.rejects.append(
+                    Reject(
+                        line.line,
+                        NOT_TOGETHER,
+                        f"order {order_id} started on line {self.started[order_id]}",
+                    )
+                )
+            else:
+                self.started[order_id] = line.line
+                self.order_id, self.order_lines = order_id, [line]
+
+    def finish(self) -> Split:
+        """The last order finished, the merged rows written."""
+        self._finish_order()
+        for table, rows in self.merged_rows.items():
+            if table in self.out.columns:
+                for row in rows.values():
+                    self._write(table, row)
+                self.out.merged[table] = self.seen[table] - len(rows)
+        self.out.rejects.sort(key=lambda r: r.line)
+        return self.out
+
+    def _finish_order(self) -> None:
+        lines, self.order_lines = self.order_lines, []
+        if not lines:
+            return
+        try:
+            order = _order_rows(lines, self.mapping, self.zone)
+        except _OrderRejected as exc:
+            self.out.rejects.append(exc.reject)
+            self.out.rejects.extend(
+                Reject(
+                    line.line,
+                    "another line of its order was rejected",
+                    f"line {exc.reject.line}",
+                )
+                for line in lines
+                if line.line != exc.reject.line
+            )
+            return
+        for table, rows in order.items():
+            if table in self.merged_rows:
+                for row in rows:
+                    self.seen[table] += 1
+                    _merge(self.merged_rows[table], row, TABLE_IDS[table])
+            else:
+                for row in rows:
+                    self._write(table, row)
+
+    def _write(self, table: str, row: dict[str, str]) -> None:
+        self.write(table, row)
+        self.out.rows[table] += 1
 
 
 def _order_rows(
