@@ -106,10 +106,24 @@ def load(
     ] = False,
     timezone: TimezoneOption = "UTC",
     max_reject_rate: MaxRejectRateOption = 0.1,
+    target: Annotated[
+        str,
+        typer.Option(
+            help="postgres, or spark: the local Spark warehouse (ECOM_SPARK_DIR; "
+            "each table with files is replaced)."
+        ),
+    ] = "postgres",
 ) -> None:
     """Load CSV files into the raw tables; bad rows go to raw.load_rejects."""
     from loader.load import load_directory
 
+    if target == "spark":
+        load_spark(directory, timezone, max_reject_rate)
+        return
+    if target != "postgres":
+        raise typer.BadParameter(
+            f"unknown target '{target}' (postgres or spark)", param_hint="--target"
+        )
     env = db.connection_env()
     results = with_load_progress(
         load_directory,
@@ -121,6 +135,26 @@ def load(
         max_reject_rate=max_reject_rate,
     )
     print_load_summary(results)
+
+
+def load_spark(directory: Path, timezone: str, max_reject_rate: float) -> None:
+    """`ecom load --target spark`: every table with files is replaced, so
+    `--force` and `--replace` change nothing; timestamps are read in UTC."""
+    from core.errors import EcomError
+    from core.spark_session import check_spark_available, default_spark_dir
+    from loader.spark import load_directory_spark
+
+    if timezone != "UTC":
+        raise EcomError(
+            "--timezone: the Spark target reads timestamps without an offset as UTC"
+        )
+    check_spark_available()  # one line naming what is missing
+    spark_dir = default_spark_dir()
+    results = with_load_progress(
+        load_directory_spark, directory, spark_dir, max_reject_rate=max_reject_rate
+    )
+    print_load_summary(results)
+    console.print(f"Spark warehouse: {spark_dir}", highlight=False)
 
 
 @app.command("import")
