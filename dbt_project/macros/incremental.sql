@@ -33,70 +33,6 @@
 {%- endmacro %}
 
 
-{#- The oldest transaction still running when this query reads raw (as bigint): a
-    fact stores it with every row it writes (`source_xmin`). Any row written by a
-    transaction that had not committed by then has a transaction id at least as
-    large. -#}
-{% macro source_snapshot_xmin() -%}
-    pg_snapshot_xmin(pg_current_snapshot())::text::bigint
-{%- endmacro %}
-
-
-{#- True for a raw row written since this fact's latest build read raw, whatever
-    clock stamped its updated_at: `xmin_column` (staging's `row_xmin`) is the
-    transaction that wrote the row, and the row is new to the fact when that
-    transaction is not older than the `source_xmin` of the fact's latest rows.
-    `age()` counts transactions back from the current one, so the test also holds
-    across transaction-id wraparound. When the distance is unknown or not
-    plausible (an empty fact, a database restored with a restarted counter), or
-    the fact was built before it kept `source_xmin`, every row counts as written
-    since: the fact is then rebuilt from all of raw. -#}
-{% macro written_since_last_build(xmin_column='row_xmin') -%}
-    {%- set columns = [] -%}
-    {%- if execute -%}
-        {%- set columns = adapter.get_columns_in_relation(this)
-            | map(attribute='name') | list -%}
-    {%- endif -%}
-    {%- if 'source_xmin' not in columns -%}
-    true
-    {%- else -%}
-    age({{ xmin_column }}) <= (
-        select
-            coalesce(
-                case
-                    when since.transactions between 0 and 2147483646
-                        then since.transactions
-                end,
-                2147483647
-            )
-        from (
-            select
-                pg_current_xact_id()::text::bigint
-                - (
-                    select latest.source_xmin
-                    from {{ this }} as latest
-                    order by latest.refreshed_at desc
-                    limit 1
-                ) as transactions
-        ) as since
-    )
-    {%- endif -%}
-{%- endmacro %}
-
-
-{#- The earliest updated_at a fact re-reads: the latest updated_at already in the
-    target minus var('incremental_lookback_days') days. An empty target gives
-    -infinity, i.e. everything. -#}
-{% macro lookback_cutoff(column_name='updated_at') %}
-    (
-        select
-            coalesce(max({{ column_name }}), '-infinity'::timestamptz)
-            - interval '{{ var("incremental_lookback_days") }} days'
-        from {{ this }}
-    )
-{% endmacro %}
-
-
 {#- Pre-hook of the heavy models, local to the model's transaction: enough memory
     for their hash joins and aggregates (the default 4MB spills to disk), no JIT
     compilation (it costs more than it saves on these short queries), and no
@@ -115,67 +51,6 @@
 {% macro tune_mart_transaction(work_mem=var('fact_work_mem', '64MB')) %}
     set local work_mem = '{{ work_mem }}';
     set local jit = off
-{% endmacro %}
-
-
-{#- Post-hook of a fact: delete the rows of orders soft-deleted in raw, whatever
-    the look-back window (an index lookup per deleted order). -#}
-{% macro delete_soft_deleted_orders() %}
-    delete from {{ this }} as target
-    where target.order_id in (
-        select orders.order_id
-        from {{ ref('stg_shop__orders') }} as orders
-        where orders.is_deleted
-    )
-{% endmacro %}
-
-
-{#- Post-hook of a fact: delete the rows whose key no longer exists in raw (a
-    line removed from an order, an order deleted outright), whatever their
-    timestamps. The fact holds every live row of raw (`live_row_count`, a scalar
-    query), so it holds a row gone from raw only when it has more rows than that:
-    only then are the keys compared with raw. -#}
-{% macro delete_rows_missing_from(relation, key_column, live_row_count) %}
-    delete from {{ this }} as target
-    where
-        (select count(*) from {{ this }}) > ({{ live_row_count }})
-        and not exists (
-            select 1
-            from {{ relation }} as live
-            where live.{{ key_column }} = target.{{ key_column }}
-        )
-{% endmacro %}
-
-
-{#- Post-hook of fct_order_items: lines removed from raw. The live lines are the
-    lines of raw minus those of soft-deleted orders. -#}
-{% macro delete_lines_missing_from_raw() %}
-    {%- set live_lines -%}
-        (select count(*) from {{ ref('stg_shop__order_items') }})
-        - (
-            select count(*)
-            from {{ ref('stg_shop__order_items') }} as lines
-            where lines.order_id = any(array(
-                select orders.order_id
-                from {{ ref('stg_shop__orders') }} as orders
-                where orders.is_deleted
-            ))
-        )
-    {%- endset -%}
-    {{ delete_rows_missing_from(
-        ref('stg_shop__order_items'), 'order_item_id', live_lines
-    ) }}
-{% endmacro %}
-
-
-{#- Post-hook of fct_orders: orders deleted outright from raw. -#}
-{% macro delete_orders_missing_from_raw() %}
-    {%- set live_orders -%}
-        select count(*)
-        from {{ ref('stg_shop__orders') }} as orders
-        where not orders.is_deleted
-    {%- endset -%}
-    {{ delete_rows_missing_from(ref('stg_shop__orders'), 'order_id', live_orders) }}
 {% endmacro %}
 
 
