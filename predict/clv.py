@@ -107,22 +107,61 @@ def bgnbd_loglik(
     return a1 + a2 + np.logaddexp(a3, a4)
 
 
+class _GroupedRft:
+    """Distinct (x, t_x, T) triples and their counts, with each triple's index
+    into the distinct values of x, of t_x and of T (a few dozen, a few thousand):
+    each evaluation of the likelihood computes gammaln and log on those only,
+    and the per-triple work is gathers and one logaddexp."""
+
+    def __init__(self, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray) -> None:
+        (self.x, t_values, big_t_values), self.weight = _compress(x, t_x, big_t)
+        self.xs, self.ix = np.unique(self.x, return_inverse=True)
+        self.ts, self.it = np.unique(t_values, return_inverse=True)
+        self.big_ts, self.ibig_t = np.unique(big_t_values, return_inverse=True)
+        self.repeat = self.x > 0
+
+    def loglik(self, params) -> float:
+        """The BG/NBD log-likelihood of all customers (as `bgnbd_loglik`)."""
+        r, alpha, a, b = params
+        xs = self.xs
+        per_x = (
+            special.gammaln(r + xs)
+            - special.gammaln(r)
+            + r * np.log(alpha)
+            + special.gammaln(a + b)
+            + special.gammaln(b + xs)
+            - special.gammaln(b)
+            - special.gammaln(a + b + xs)
+        )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            repeat_term = np.log(a) - np.log(b + xs - 1)  # used where x > 0 only
+        r_x = r + self.x
+        a3 = -r_x * np.log(alpha + self.big_ts)[self.ibig_t]
+        a4 = np.where(
+            self.repeat,
+            repeat_term[self.ix] - r_x * np.log(alpha + self.ts)[self.it],
+            -np.inf,
+        )
+        return float(np.dot(self.weight, per_x[self.ix] + np.logaddexp(a3, a4)))
+
+
 def fit_bgnbd(frequency, recency, age) -> BgNbdParams:
-    """Maximum-likelihood BG/NBD parameters (optimised on the log scale)."""
+    """Maximum-likelihood BG/NBD parameters (optimised on the log scale), on the
+    distinct (x, t_x, T) triples weighted by their counts: the same likelihood
+    as the sum over customers, at the cost of the triples."""
     x, t_x, big_t = _as_arrays(frequency, recency, age)
     _check_rft(x, t_x, big_t)
-    (ux, ut, uT), weight = _compress(x, t_x, big_t)
+    grouped = _GroupedRft(x, t_x, big_t)
     scale = float(np.mean(big_t)) or 1.0
 
     def objective(log_params: np.ndarray) -> float:
-        params = np.exp(log_params)
-        value = -np.sum(weight * bgnbd_loglik(params, ux, ut, uT))
+        value = -grouped.loglik(np.exp(log_params))
         return value / len(x) if np.isfinite(value) else 1e30
 
     starts = [np.log([1.0, scale, 1.0, 1.0]), np.log([0.5, scale / 10, 0.5, 5.0])]
     result = _minimise(objective, starts)
     r, alpha, a, b = np.exp(result.x)
-    loglik = float(np.sum(weight * bgnbd_loglik((r, alpha, a, b), ux, ut, uT)))
+    loglik = grouped.loglik((r, alpha, a, b))
     return BgNbdParams(float(r), float(alpha), float(a), float(b), loglik, len(x))
 
 

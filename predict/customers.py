@@ -34,15 +34,19 @@ GAMMA_GAMMA_METHOD = "BG/NBD with Gamma-Gamma"
 OWN_VALUE_METHOD = "BG/NBD; value per purchase: the customer's own average"
 
 
-def summarise(days: pd.DataFrame, as_of: date) -> pd.DataFrame:
+def summarise(
+    days: pd.DataFrame, as_of: date, cutoff: date | None = None
+) -> pd.DataFrame:
     """One row per customer from purchase days (customer_id, order_date, orders,
-    revenue), sorted by customer_id.
+    revenue), sorted by customer_id: the straightforward pandas version of
+    customer_summary.read_customer_summary, which does the same in SQL.
 
     Columns: repeat_purchases (x), active_span_days (t_x: first to last purchase
     day), customer_age_days (T: first purchase day to `as_of`),
     days_since_last_order, orders, revenue, first_day_revenue, avg_repeat_value
     (mean revenue of the repeat purchase days; NaN when there is none),
-    first_order_date, last_order_date.
+    first_order_date, last_order_date; with `cutoff`, also the calibration
+    columns (see `calibration_inputs`).
     """
     days = days.sort_values(["customer_id", "order_date"], kind="stable")
     dates = pd.to_datetime(days["order_date"])
@@ -63,8 +67,8 @@ def summarise(days: pd.DataFrame, as_of: date) -> pd.DataFrame:
             "orders": grouped["orders"].sum().to_numpy(),
             "revenue": revenue.to_numpy(float),
             "first_day_revenue": first_day_revenue.to_numpy(float),
-            "first_order_date": first.dt.date.to_numpy(),
-            "last_order_date": last.dt.date.to_numpy(),
+            "first_order_date": first.to_numpy(),
+            "last_order_date": last.to_numpy(),
         }
     )
     x = frame["repeat_purchases"].to_numpy()
@@ -74,6 +78,15 @@ def summarise(days: pd.DataFrame, as_of: date) -> pd.DataFrame:
             (frame["revenue"] - frame["first_day_revenue"]) / np.maximum(x, 1),
             np.nan,
         )
+    if cutoff is not None:
+        before = dates <= pd.Timestamp(cutoff)
+        known = days[before.to_numpy()].assign(order_date=dates[before])
+        by_customer = known.groupby("customer_id", sort=True)["order_date"]
+        counts = by_customer.size().reindex(first.index, fill_value=0)
+        span = (by_customer.max() - by_customer.min()).dt.days.reindex(first.index)
+        frame["calibration_repeat_purchases"] = counts.to_numpy() - 1
+        frame["calibration_span_days"] = span.to_numpy(float)
+        frame["holdout_purchases"] = purchase_days.to_numpy() - counts.to_numpy()
     return frame.reset_index(drop=True)
 
 
@@ -156,10 +169,9 @@ def customer_value(
     if not np.all(np.isfinite(table["expected_value_12m"])):
         raise clv.FitError("non-finite expected value; the CLV fit is degenerate")
 
-    # rank 1 = highest expected value; ties broken by customer_id
-    order = np.lexsort(
-        (table["customer_id"].to_numpy(), -table["expected_value_12m"].to_numpy())
-    )
+    # rank 1 = highest expected value; ties broken by customer_id (the order of
+    # the rows, so a stable sort)
+    order = np.argsort(-table["expected_value_12m"].to_numpy(), kind="stable")
     rank = np.empty(len(table), dtype=int)
     rank[order] = np.arange(1, len(table) + 1)
     table["clv_rank"] = rank
@@ -224,22 +236,35 @@ class Calibration:
 def calibration(
     days: pd.DataFrame, as_of: date, *, holdout_days: int = HORIZON_DAYS
 ) -> Calibration:
+    """`calibration_from_summary` on purchase days (customer_id, order_date,
+    orders, revenue) rather than on the summary read from the marts."""
+    cutoff = as_of - timedelta(days=holdout_days)
+    summary = summarise(days, as_of, cutoff)
+    return calibration_from_summary(summary, as_of, holdout_days=holdout_days)
+
+
+def calibration_from_summary(
+    summary: pd.DataFrame, as_of: date, *, holdout_days: int = HORIZON_DAYS
+) -> Calibration:
     """Fit BG/NBD on the purchases up to `as_of - holdout_days`, predict the
     purchase days of the hold-out period (the rest, up to `as_of`) for the
     customers who had bought by then, and compare with what they did, by number
-    of repeat purchases in the calibration period (0, 1, ..., 6, 7+)."""
+    of repeat purchases in the calibration period (0, 1, ..., 6, 7+).
+
+    `summary` holds, per customer, calibration_repeat_purchases (-1: first
+    purchase in the hold-out), calibration_span_days, holdout_purchases and
+    customer_age_days (as of `as_of`)."""
     cutoff = as_of - timedelta(days=holdout_days)
-    dates = pd.to_datetime(days["order_date"]).dt.date
-    calibration_days = days[dates <= cutoff]
-    if calibration_days.empty:
+    known = summary["calibration_repeat_purchases"].to_numpy() >= 0
+    if not known.any():
         raise Skip(
             f"no sales before the hold-out period (from {cutoff + timedelta(1)}): "
             f"the check needs more than {holdout_days} days of history"
         )
-    summary = summarise(calibration_days, cutoff)
-    x = summary["repeat_purchases"].to_numpy(float)
-    t_x = weeks(summary["active_span_days"])
-    big_t = weeks(summary["customer_age_days"])
+    x = summary["calibration_repeat_purchases"].to_numpy(float)[known]
+    t_x = weeks(summary["calibration_span_days"])[known]
+    # age at the cutoff: the hold-out period is the end of everyone's age
+    big_t = weeks(summary["customer_age_days"] - holdout_days)[known]
     check_customers(x, f"The hold-out check (sales up to {cutoff})")
     params = clv.fit_bgnbd(x, t_x, big_t)
     predicted = clv.expected_purchases(
@@ -249,13 +274,7 @@ def calibration(
         raise clv.FitError(
             "non-finite expected purchases: the BG/NBD fit is degenerate"
         )
-    holdout = days[dates > cutoff]
-    actual = (
-        holdout.groupby("customer_id")
-        .size()
-        .reindex(summary["customer_id"], fill_value=0)
-        .to_numpy(float)
-    )
+    actual = summary["holdout_purchases"].to_numpy(float)[known]
     group = np.minimum(x, FREQUENCY_GROUPS).astype(int)
     frame = pd.DataFrame({"group": group, "predicted": predicted, "actual": actual})
     rows = []

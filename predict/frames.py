@@ -3,6 +3,7 @@ predict/tables.py, checked there before they are written)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from predict import customers, forecast, segments
@@ -73,7 +74,7 @@ def parameters_table(
 def segments_table(features: pd.DataFrame, seg: segments.Segmentation) -> pd.DataFrame:
     return features.assign(
         cluster=seg.labels,
-        segment_name=[seg.names[c] for c in seg.labels],
+        segment_name=np.array(seg.names, dtype=object)[seg.labels],
         pc1=seg.coordinates[:, 0],
         pc2=seg.coordinates[:, 1],
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pandas as pd
 import psycopg
@@ -21,6 +21,7 @@ from threadpoolctl import threadpool_limits
 from core import db
 from core.errors import EcomError, one_line_or_name
 from predict import customers, forecast, frames, segments, tables
+from predict.customer_summary import read_customer_summary
 from predict.status import (
     BACKTEST,
     CALIBRATION,
@@ -60,19 +61,6 @@ order by 1, 2
 
 DATE_RANGE_SQL = "select min(order_date), max(order_date) from marts.fct_orders"
 
-PURCHASE_DAYS_SQL = """
-select
-    customer_id,
-    order_date,
-    count(*)::integer as orders,
-    sum(net_revenue)::float8 as revenue
-from marts.fct_orders
--- anonymous orders (no customer) count in the revenue forecast, not here
-where is_sale and customer_id is not null
-group by customer_id, order_date
-order by customer_id, order_date
-"""
-
 # The build the marts come from: the start of the latest dbt run that wrote the
 # facts (every build of the incremental facts rewrites at least its look-back
 # window, stamped with the run's start in `refreshed_at`).
@@ -90,13 +78,6 @@ where
     table_schema = 'marts'
     and table_name in ('fct_orders', 'fct_order_items')
     and column_name = 'refreshed_at'
-"""
-
-RFM_SQL = """
-select customer_id, segment_name as rfm_segment
-from marts.rpt_customer_rfm
-where customer_id is not null
-order by customer_id
 """
 
 
@@ -131,8 +112,11 @@ def marts_built_at(conn: psycopg.Connection) -> datetime | None:
     return conn.execute(MARTS_BUILT_AT_SQL).fetchone()[0]
 
 
-def read_inputs(env: dict[str, str]) -> dict:
-    """Everything the models need, in a few queries."""
+def read_inputs(
+    env: dict[str, str], holdout_days: int = customers.HORIZON_DAYS
+) -> dict:
+    """Everything the models need, in a few queries: the monthly revenue and the
+    per-customer summary (with the CLV hold-out check's numbers)."""
     try:
         with db.connect(env) as conn:
             _check_marts(conn)
@@ -143,25 +127,20 @@ def read_inputs(env: dict[str, str]) -> dict:
             monthly = _frame(
                 conn, MONTHLY_REVENUE_SQL, ["month", "category", "revenue"]
             )
-            days = _frame(
-                conn,
-                PURCHASE_DAYS_SQL,
-                ["customer_id", "order_date", "orders", "revenue"],
-            )
-            rfm = _frame(conn, RFM_SQL, ["customer_id", "rfm_segment"])
+            cutoff = last_day - timedelta(days=holdout_days)
+            summary_table = read_customer_summary(conn, last_day, cutoff)
     except psycopg.Error as exc:
         raise EcomError(
             f"predictions could not read the marts: {one_line_or_name(exc)}"
         ) from None
-    if days.empty:
+    if summary_table.empty:
         raise EcomError("marts.fct_orders has no sale orders: nothing to predict")
     return {
         "first_day": first_day,
         "as_of": last_day,
         "marts_built_at": built_at,
         "monthly": monthly,
-        "days": days,
-        "rfm": rfm,
+        "customers": summary_table,
     }
 
 
@@ -200,7 +179,7 @@ def run_predictions(
     with threadpool_limits(limits=1):
         report(0)
         with _timed(timings, "read"):
-            inputs = read_inputs(env)
+            inputs = read_inputs(env, holdout_days)
         out = Outcome(as_of=inputs["as_of"], marts_built_at=inputs["marts_built_at"])
         settings = {
             "horizon_months": horizon,
@@ -265,17 +244,17 @@ def _fit(
 
     report(3)
     with _timed(timings, "clv"):
-        summary_table = customers.summarise(inputs["days"], out.as_of)
+        summary_table = inputs["customers"]
         out.customers = len(summary_table)
         _clv_step(summary_table, out)
 
     report(4)
     with _timed(timings, "calibration"):
-        _calibration_step(inputs["days"], out, holdout_days)
+        _calibration_step(summary_table, out, holdout_days)
 
     report(5)
     with _timed(timings, "segments"):
-        _segments_step(summary_table, inputs["rfm"], out, seed, segments_k)
+        _segments_step(summary_table, out, seed, segments_k)
 
 
 def _skip_tables(out: Outcome, *names: str) -> None:
@@ -392,11 +371,15 @@ def _clv_step(summary_table: pd.DataFrame, out: Outcome) -> None:
     )
 
 
-def _calibration_step(days: pd.DataFrame, out: Outcome, holdout_days: int) -> None:
+def _calibration_step(
+    summary_table: pd.DataFrame, out: Outcome, holdout_days: int
+) -> None:
     """BG/NBD refitted before a hold-out period, against what customers did."""
 
     def fit() -> tuple[customers.Calibration, pd.DataFrame]:
-        calibration = customers.calibration(days, out.as_of, holdout_days=holdout_days)
+        calibration = customers.calibration_from_summary(
+            summary_table, out.as_of, holdout_days=holdout_days
+        )
         table = tables.checked("clv_calibration", frames.calibration_table(calibration))
         return calibration, table
 
@@ -422,7 +405,6 @@ SEGMENT_TABLES = (
 
 def _segments_step(
     summary_table: pd.DataFrame,
-    rfm: pd.DataFrame,
     out: Outcome,
     seed: int,
     segments_k: int | None,
@@ -430,7 +412,7 @@ def _segments_step(
     """K-means on the RFM features, and its stability under another seed."""
 
     def fit() -> tuple[pd.DataFrame, segments.Segmentation, float, list]:
-        features = segment_features(summary_table, rfm)
+        features = segment_features(summary_table)
         seg = segments.segment(features, seed=seed, k=segments_k)
         again = segments.refit_labels(features, seg.k, seed + 1)
         shaped = [
@@ -485,16 +467,17 @@ def _write(
         ) from None
 
 
-def segment_features(summary_table: pd.DataFrame, rfm: pd.DataFrame) -> pd.DataFrame:
+def segment_features(summary_table: pd.DataFrame) -> pd.DataFrame:
     """RFM features as in marts.rpt_customer_rfm (recency from the last sale
-    order, frequency = sale orders, monetary = net revenue), sorted by customer."""
-    features = pd.DataFrame(
+    order, frequency = sale orders, monetary = net revenue) and the customer's
+    rule-based RFM segment, in the summary's order (by customer)."""
+    return pd.DataFrame(
         {
-            "customer_id": summary_table["customer_id"].to_numpy(),
-            "recency_days": summary_table["days_since_last_order"].to_numpy(),
-            "frequency": summary_table["orders"].to_numpy(),
-            "monetary": summary_table["revenue"].to_numpy(float),
+            "customer_id": summary_table["customer_id"],
+            "recency_days": summary_table["days_since_last_order"],
+            "frequency": summary_table["orders"],
+            "monetary": summary_table["revenue"].astype(float),
+            # the category's own strings, one reference per customer
+            "rfm_segment": summary_table["rfm_segment"].astype(object),
         }
     )
-    features = features.merge(rfm, on="customer_id", how="left", validate="1:1")
-    return features.sort_values("customer_id", ignore_index=True)

@@ -27,9 +27,13 @@ FEATURES = ("recency_days", "frequency", "monetary")
 K_RANGE = range(2, 9)
 N_INIT = 10
 # k is chosen on a fixed, evenly spaced subset (silhouette is quadratic in the
-# number of points); the final model with the chosen k is fitted on everyone
+# number of points); the final model with the chosen k (and the principal
+# components) is fitted on a larger one, FIT_SAMPLE evenly spaced customers in
+# customer_id order (everyone up to that many; no randomness in the choice), and
+# every customer is then assigned to the nearest centre
 SELECTION_SAMPLE = 20_000
 SILHOUETTE_SAMPLE = 5_000
+FIT_SAMPLE = 100_000
 # fewest customers to segment: a few per cluster at the smallest k, and enough
 # distinct customers to try more than one k
 MIN_CUSTOMERS = 20
@@ -135,7 +139,8 @@ def segment(
 ) -> Segmentation:
     """Cluster customers (rows of `frame`, sorted by customer_id by the caller).
 
-    k is chosen by silhouette unless given; the final K-means runs on everyone.
+    k is chosen by silhouette unless given; the final K-means is fitted on at
+    most FIT_SAMPLE customers and assigns everyone.
     """
     check_customers(frame)
     x = log_features(frame)
@@ -144,9 +149,10 @@ def segment(
         selection["is_chosen"] = selection["k"] == k
     else:
         k = int(selection.loc[selection["is_chosen"], "k"].iloc[0])
-    model = _kmeans(x, k, seed)
-    labels, centres = _canonical(model.labels_, model.cluster_centers_, frame)
-    coordinates = PCA(n_components=2, random_state=seed).fit_transform(x)
+    sample = x[_even_rows(len(x), FIT_SAMPLE)]
+    model = _kmeans(sample, k, seed)
+    labels, centres = _canonical(model.predict(x), model.cluster_centers_, frame)
+    coordinates = PCA(n_components=2, random_state=seed).fit(sample).transform(x)
     return Segmentation(
         k=k,
         labels=labels,
@@ -175,8 +181,9 @@ def check_customers(frame: pd.DataFrame) -> None:
 def refit_labels(frame: pd.DataFrame, k: int, seed: int) -> np.ndarray:
     """Cluster labels (canonical numbering) of K-means with a given k and seed,
     without the search over k: for checking stability under reseeding."""
-    model = _kmeans(log_features(frame), k, seed)
-    return _canonical(model.labels_, model.cluster_centers_, frame)[0]
+    x = log_features(frame)
+    model = _kmeans(x[_even_rows(len(x), FIT_SAMPLE)], k, seed)
+    return _canonical(model.predict(x), model.cluster_centers_, frame)[0]
 
 
 def _canonical(

@@ -6,9 +6,9 @@ shows them); tests/test_predict.py checks that file against these definitions.
 
 from __future__ import annotations
 
-import io
 import json
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -17,6 +17,7 @@ import psycopg
 from psycopg import sql
 
 SCHEMA = "ml"
+WRITE_CHUNK = 50_000  # rows per block of COPY
 
 # table -> [(column, type)], in the order written; the first entries with
 # "primary key" in PRIMARY_KEYS form the key
@@ -217,11 +218,21 @@ def empty(table: str) -> pd.DataFrame:
 def checked(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     """`frame` with infinities as missing values; raises ValueError naming the
     column when a value is missing where the table requires one (a model that
-    produced NaN), so that the model is skipped rather than the write failing."""
-    frame = frame.replace([np.inf, -np.inf], np.nan)
-    for name, kind in TABLES[table]:
+    produced NaN), so that the model is skipped rather than the write failing.
+    A frame without infinities is returned as it is (no copy)."""
+    for name, _ in TABLES[table]:
         if name not in frame:
             raise ValueError(f"ml.{table} has no column {name}")
+    infinite = [
+        name
+        for name in frame.columns
+        if pd.api.types.is_float_dtype(frame[name])
+        and np.isinf(frame[name].to_numpy()).any()
+    ]
+    if infinite:
+        frame = frame.copy()
+        frame[infinite] = frame[infinite].replace([np.inf, -np.inf], np.nan)
+    for name, kind in TABLES[table]:
         if "not null" in kind and frame[name].isna().any():
             raise ValueError(f"ml.{table}.{name} would hold missing or infinite values")
     return frame
@@ -245,13 +256,46 @@ def as_json(value: Any) -> str:
     return json.dumps(finite(value), sort_keys=True, allow_nan=False, default=str)
 
 
-def _csv(frame: pd.DataFrame, columns: list[str]) -> bytes:
-    """CSV for COPY: missing values (NaN, and infinities) as empty fields (null)."""
-    buffer = io.StringIO()
-    frame[columns].replace([np.inf, -np.inf], np.nan).to_csv(
-        buffer, index=False, header=False, na_rep=""
-    )
-    return buffer.getvalue().encode("utf-8")
+def _csv_field(value: Any) -> str:
+    """One field of any other column: null (unquoted empty) or quoted text."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, float) and not math.isfinite(value):
+        return ""
+    return '"' + str(value).replace('"', '""') + '"'
+
+
+def _csv_column(column: pd.Series) -> list[str]:
+    """A column's fields as CSV text (COPY's null: an unquoted empty field;
+    NaN and infinities are null). Floats are written by `repr`, the shortest
+    text that reads back as the same number, as pandas' to_csv does, but several
+    times faster on a million rows."""
+    kind = column.dtype.kind
+    if kind == "f":
+        values = column.to_numpy()
+        fields = list(map(repr, values.tolist()))
+        for i in np.flatnonzero(~np.isfinite(values)):
+            fields[i] = ""
+        return fields
+    if kind in "iub":
+        return list(map(str, column.to_numpy().tolist()))
+    if kind == "M":
+        values = column.to_numpy().astype("datetime64[D]")
+        fields = np.datetime_as_string(values).tolist()
+        for i in np.flatnonzero(np.isnat(values)):
+            fields[i] = ""
+        return fields
+    return list(map(_csv_field, column.to_numpy(object).tolist()))
+
+
+def _csv_chunks(frame: pd.DataFrame, columns: list[str]) -> Iterator[bytes]:
+    """CSV for COPY, WRITE_CHUNK rows at a time (the text of a large table is
+    never all in memory)."""
+    for start in range(0, len(frame), WRITE_CHUNK):
+        part = frame.iloc[start : start + WRITE_CHUNK]
+        fields = [_csv_column(part[name]) for name in columns]
+        text = "\n".join(map(",".join, zip(*fields, strict=True)))
+        yield (text + "\n").encode("utf-8")
 
 
 def replace_all(
@@ -277,7 +321,8 @@ def replace_all(
                 sql.SQL(", ").join(sql.Identifier(c) for c in columns),
             )
             with cur.copy(statement) as copy:
-                copy.write(_csv(frames[table], columns))
+                for block in _csv_chunks(frames[table], columns):
+                    copy.write(block)
         cur.execute(MODEL_RUNS_DDL)
         for statement in MODEL_RUNS_UPGRADE:
             cur.execute(statement)
