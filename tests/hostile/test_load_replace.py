@@ -90,17 +90,23 @@ def test_a_killed_replace_leaves_raw_as_it_was(fresh_db, tmp_path):
     assert raw_fingerprint(fresh_db) == before
 
 
+# every column but the write stamp, which a reload moves forward
+ROWS_BUT_THE_STAMP = (
+    "select (to_jsonb(t) - 'synced_at')::text from raw.{} as t order by 1"
+)
+
+
 def test_a_plain_load_reloads_files_whose_rows_are_gone(fresh_db, tmp_path):
     """Raw emptied after a load (as an interrupted replace of an older loader
     left it): the batches say the files were loaded, the rows are not there."""
     data = write_dataset(tmp_path / "d")
     load_directory(fresh_db, data)
-    before = {t: query(fresh_db, f"select * from raw.{t} order by 1") for t in TABLES}
+    before = {t: query(fresh_db, ROWS_BUT_THE_STAMP.format(t)) for t in TABLES}
     with db.connect(fresh_db) as conn:
         conn.execute("truncate " + ", ".join(f"raw.{t}" for t in TABLES))
     results = load_directory(fresh_db, data)
     assert "skipped" not in {r.method for r in results}
-    after = {t: query(fresh_db, f"select * from raw.{t} order by 1") for t in TABLES}
+    after = {t: query(fresh_db, ROWS_BUT_THE_STAMP.format(t)) for t in TABLES}
     assert after == before
     # and with the rows back, the files are skipped again
     assert {r.method for r in load_directory(fresh_db, data)} == {"skipped"}

@@ -1,6 +1,7 @@
 -- money in = money out: every line of a live (non-deleted) order in raw is in
 -- fct_order_items, in the same order and with the net revenue computed straight
--- from raw (quantity * unit_price - discount_amount), and the fact holds no other
+-- from raw (the line amount, else quantity * unit_price, less the discount: an
+-- export's own line amount is what was charged), and the fact holds no other
 -- line; so the net revenue agrees per line, hence per order and in total. Returns
 -- the lines that differ (one pass over each table, joined on the line's key).
 with raw_orders as (
@@ -19,7 +20,10 @@ raw_lines as (
     select
         raw_order_items.order_item_id,
         raw_order_items.order_id,
-        raw_order_items.quantity * raw_order_items.unit_price
+        coalesce(
+            raw_order_items.line_amount,
+            raw_order_items.quantity * raw_order_items.unit_price
+        )
         - raw_order_items.discount_amount as net_revenue
     from raw_order_items
     inner join raw_orders
