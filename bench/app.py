@@ -17,12 +17,14 @@ section "Dashboard queries". Target: every page's p95 <= 300 ms at scale 10.
 
     python bench/app.py                 # scales 1 and 10
     python bench/app.py --scales 1 --repeat 5
+    python bench/app.py --scales 0.02 --repeat 1 --views default --no-write --drop
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -53,6 +55,7 @@ PAGES = {
 }
 APP = ROOT / "streamlit_app" / "app.py"
 TARGET_MS = 300
+VIEWS = ("default", "channel + category")
 
 # ---------------------------------------------------------------- raw equivalents
 # The headline figures of each page computed from the operational tables only.
@@ -90,8 +93,8 @@ lines as (
     inner join raw.order_items as i on o.order_id = i.order_id
     inner join raw.products as p on i.product_id = p.product_id
     where
-        (cardinality(%(channel_ids)s::integer[]) = 0
-            or o.channel_id = any(%(channel_ids)s::integer[]))
+        (cardinality(%(channel_ids)s::text[]) = 0
+            or o.channel_id = any(%(channel_ids)s::text[]))
         and (cardinality(%(categories)s::text[]) = 0
             or p.category = any(%(categories)s::text[]))
 )
@@ -234,11 +237,20 @@ group by b.table_name
 # ------------------------------------------------------------------------ set-up
 
 
+def database_name(scale: float) -> str:
+    return f"ecom_bench_app_s{scale:g}".replace(".", "_")
+
+
+def work_folder(scale: float) -> Path:
+    """Where the generated data and the dbt target of a scale are kept."""
+    return Path(tempfile.gettempdir()) / f"ecom-bench-app-s{scale:g}"
+
+
 def build_database(base: dict[str, str], scale: float, reuse: bool) -> dict[str, Any]:
     """A database with generated data at `scale`, loaded and built by dbt."""
-    name = f"ecom_bench_app_s{scale:g}".replace(".", "_")
+    name = database_name(scale)
     env = base | {"PGDATABASE": name}
-    work = Path(tempfile.gettempdir()) / f"ecom-bench-app-s{scale:g}"
+    work = work_folder(scale)
     target = work / "target"
     with db.connect(base | {"PGDATABASE": "postgres"}, autocommit=True) as conn:
         exists = conn.execute(
@@ -265,6 +277,13 @@ def build_database(base: dict[str, str], scale: float, reuse: bool) -> dict[str,
     print(f"scale {scale:g}: dbt build in {time.perf_counter() - started:.0f} s")
     settle(env)
     return {"env": env, "target": target}
+
+
+def drop_built(base: dict[str, str], scale: float) -> None:
+    """Drop the database build_database makes and delete its generated data."""
+    db.drop_database(base, database_name(scale))
+    shutil.rmtree(work_folder(scale), ignore_errors=True)
+    print(f"dropped database {database_name(scale)}", flush=True)
 
 
 def settle(env: dict[str, str]) -> None:
@@ -386,22 +405,41 @@ def views(env: dict[str, str]) -> dict[str, dict[str, Any]]:
             | {"channel": channel["channel_name"], "category": category["category"]},
             "raw": raw_base
             | {
-                "channel_ids": [int(channel["channel_id"])],
+                "channel_ids": [str(channel["channel_id"])],
                 "categories": [category["category"]],
             },
         },
     }
 
 
-def measure_scale(scale: float, built: dict[str, Any], repeat: int) -> list[dict]:
+def time_pages_once(env: dict[str, str], target: Path) -> dict[str, dict]:
+    """Each page rendered once, cold cache, default view: {page: {"wait": ms,
+    "render": ms}} (what bench/scale.py records per scale)."""
+    use_database(env, target)
+    url = views(env)["default"]["url"]
+    timings = {}
+    for page in PAGES:
+        waits, renders = time_page(page, url, 1)
+        timings[page] = {"wait": waits[0], "render": renders[0]}
+    warehouse._pool.close_all()
+    return timings
+
+
+def measure_scale(
+    scale: float, built: dict[str, Any], repeat: int, only: list[str] | None = None
+) -> list[dict]:
     use_database(built["env"], built["target"])
     rows = []
+    # fewer runs of the sequential and raw references, but never more than asked
+    few = min(3, repeat)
     for view, spec in views(built["env"]).items():
+        if only and view not in only:
+            continue
         for page in PAGES:
             statements = record(page, spec["url"])
             waits, renders = time_page(page, spec["url"], repeat)
-            sequential = time_statements(statements, max(3, repeat // 2))
-            raw = time_statements([(RAW_SQL[page], spec["raw"])], max(3, repeat // 5))
+            sequential = time_statements(statements, max(few, repeat // 2))
+            raw = time_statements([(RAW_SQL[page], spec["raw"])], max(few, repeat // 5))
             row = {
                 "scale": scale,
                 "view": view,
@@ -465,7 +503,7 @@ def markdown(rows: list[dict], repeat: int, load: tuple[float, float]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 10.0])
     parser.add_argument("--repeat", type=int, default=20)
@@ -475,13 +513,33 @@ def main() -> None:
     parser.add_argument(
         "--no-write", action="store_true", help="Print only; leave docs alone."
     )
-    args = parser.parse_args()
+    parser.add_argument(
+        "--views",
+        nargs="+",
+        choices=VIEWS,
+        default=list(VIEWS),
+        help="Filter states to measure (default: both).",
+    )
+    parser.add_argument(
+        "--drop",
+        action="store_true",
+        help="Drop the databases and delete the generated data when done.",
+    )
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
     base = db.connection_env()
     load_before = os.getloadavg()[0]
     rows = []
     for scale in args.scales:
-        built = build_database(base, scale, args.reuse)
-        rows += measure_scale(scale, built, args.repeat)
+        try:
+            built = build_database(base, scale, args.reuse)
+            rows += measure_scale(scale, built, args.repeat, args.views)
+        finally:
+            if args.drop:  # also when the build or a page failed
+                drop_built(base, scale)
     if not args.no_write:
         load = (load_before, os.getloadavg()[0])
         write_section("Dashboard queries", markdown(rows, args.repeat, load))

@@ -177,13 +177,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 10.0])
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument(
+        "--no-write", action="store_true", help="Print only; leave docs alone."
+    )
     args = parser.parse_args()
     base_env = db.connection_env()
     rows = []
     for scale in args.scales:
         rows += run_scale(base_env, scale, args.repeat)
-    write_section("Editing pages", report(rows, args.repeat))
-    print("written to docs/benchmarks.md")
+    if not args.no_write:
+        write_section("Editing pages", report(rows, args.repeat))
+        print("written to docs/benchmarks.md")
 
 
 if __name__ == "__main__":

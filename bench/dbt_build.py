@@ -22,6 +22,7 @@ build at scale 10.
 
     python bench/dbt_build.py                 # scales 1 and 10
     python bench/dbt_build.py --scales 1 --no-write
+    python bench/dbt_build.py --scales 0.02 --no-write --no-empty --skip-tests
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ from loader.load import load_directory  # noqa: E402
 TOP = 10
 FULL_TARGET_S = 60.0
 RATIO_TARGET = 0.25
+# the dbt command of every timed build; --skip-tests narrows it (a quick check)
+BUILD = ["build"]
+NO_TESTS = ["--exclude", "resource_type:test", "resource_type:unit_test"]
 
 
 def fresh_database(base: dict[str, str]) -> dict[str, str]:
@@ -93,7 +97,7 @@ def timed_build(
     and the whole machine's), the summary and the node timings."""
     busy_before, dbt_before = _busy_cpu_seconds(), _children_cpu_seconds()
     started = time.perf_counter()
-    result = run_dbt(["build"], env, target_path=target, capture=True)
+    result = run_dbt(BUILD, env, target_path=target, capture=True)
     seconds = time.perf_counter() - started
     busy_after, dbt_cpu = _busy_cpu_seconds(), _children_cpu_seconds() - dbt_before
     busy = None if busy_before is None else busy_after - busy_before
@@ -192,7 +196,7 @@ def bench_empty(base: dict[str, str], work: Path) -> dict:
         drop_database(base, env)
 
 
-def _verdict_text(r: dict, empty: dict) -> str:
+def _verdict_text(r: dict, empty: dict | None) -> str:
     """What the scale-10 figures say about the 25 % target, in words."""
     full = r["full"]["seconds"]
     inc = r["incremental"]["seconds"]
@@ -213,6 +217,10 @@ def _verdict_text(r: dict, empty: dict) -> str:
         "rebuilt as tables from the facts, the tests of the staging and "
         "intermediate views (a view is recomputed whole to be tested), and one "
         "pass over raw per fact to find the rows written since its latest build."
+    )
+    if empty is None:
+        return text + "\n\nThe build on empty raw tables was not run (`--no-empty`)."
+    return text + (
         f"\n\nThe floor: the same project built on **empty** raw tables takes "
         f"{empty['seconds']:.1f} s ({empty['seconds'] / full:.0%} of this full "
         f"build; dbt's own process used {empty['dbt_cpu']:.1f} CPU-s): what "
@@ -222,7 +230,6 @@ def _verdict_text(r: dict, empty: dict) -> str:
         + ("above" if empty["seconds"] / full > RATIO_TARGET else "within")
         + " the 25 % target in this run."
     )
-    return text
 
 
 def _cpu(build: dict) -> str:
@@ -247,18 +254,20 @@ def _kind_totals(nodes: list[dict]) -> str:
     )
 
 
-def render(results: list[dict], empty: dict) -> str:
+def render(results: list[dict], empty: dict | None) -> str:
     """The section "dbt build" of docs/benchmarks.md."""
     lines = _method_lines(os.cpu_count())
     lines += _table_lines(results)
     lines += _targets_and_load_lines(results)
     verdicts = [_verdict_text(r, empty) for r in results if r["scale"] == 10]
     # without scale 10 the floor has no verdict paragraph to stand in
-    lines += verdicts or [
-        "",
-        f"Build of the project on empty raw tables (the floor): "
-        f"{empty['seconds']:.1f} s; CPU s, dbt / machine: {_cpu(empty)}.",
-    ]
+    if not verdicts and empty is not None:
+        verdicts = [
+            "",
+            f"Build of the project on empty raw tables (the floor): "
+            f"{empty['seconds']:.1f} s; CPU s, dbt / machine: {_cpu(empty)}.",
+        ]
+    lines += verdicts
     lines += _slowest_lines(results)
     return "\n".join(lines)
 
@@ -376,11 +385,23 @@ def main() -> None:
         "--keep", action="store_true", help="keep the databases (for inspection)"
     )
     parser.add_argument(
+        "--no-empty",
+        action="store_true",
+        help="skip the reference build on empty raw tables",
+    )
+    parser.add_argument(
+        "--skip-tests",
+        action="store_true",
+        help="build without the data and unit tests (a quick check, not the figures)",
+    )
+    parser.add_argument(
         "--artifacts",
         type=Path,
         help="copy both builds' run_results.json to this folder",
     )
     args = parser.parse_args()
+    if args.skip_tests:
+        BUILD.extend(NO_TESTS)
     base = db.connection_env()
     results = []
     with tempfile.TemporaryDirectory(prefix="ecom-bench-dbt-") as work:
@@ -395,9 +416,11 @@ def main() -> None:
                 f"unchanged {r['unchanged']['seconds']:.1f} s",
                 flush=True,
             )
-        print("empty raw tables ...", flush=True)
-        empty = bench_empty(base, Path(work))
-        print(f"empty raw tables: {empty['seconds']:.1f} s", flush=True)
+        empty = None
+        if not args.no_empty:
+            print("empty raw tables ...", flush=True)
+            empty = bench_empty(base, Path(work))
+            print(f"empty raw tables: {empty['seconds']:.1f} s", flush=True)
     text = render(results, empty)
     print(text)
     if not args.no_write:

@@ -13,9 +13,10 @@ TITLE = (
 )
 
 
-def write_section(heading: str, body: str) -> None:
-    """Replace (or add) the `## heading` section of docs/benchmarks.md."""
-    text = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.exists() else TITLE
+def write_section(heading: str, body: str, path: Path = BENCHMARKS) -> None:
+    """Replace (or add) the `## heading` section of docs/benchmarks.md (or of
+    the Markdown file at `path`)."""
+    text = path.read_text(encoding="utf-8") if path.exists() else TITLE
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
     section = f"## {heading}\n\n_Last run: {stamp}._\n\n{body.strip()}\n"
     pattern = re.compile(rf"^## {re.escape(heading)}\n.*?(?=^## |\Z)", re.S | re.M)
@@ -23,5 +24,5 @@ def write_section(heading: str, body: str) -> None:
         text = pattern.sub(lambda _: section + "\n", text, count=1)
     else:
         text = text.rstrip("\n") + "\n\n" + section
-    BENCHMARKS.parent.mkdir(parents=True, exist_ok=True)
-    BENCHMARKS.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
