@@ -18,6 +18,7 @@ $$;
 -- rewrite (or drop) that order. A truncate writes one row with no order id:
 -- "every order may be gone".
 create table if not exists raw.order_deletions (
+    deletion_id bigint generated always as identity primary key,
     order_id varchar(64) collate "C",
     synced_at timestamptz not null default now()
 );

@@ -12,11 +12,34 @@
             "date_spine: datepart must be day, week, month, quarter or year, not "
             ~ datepart) }}
     {%- endif %}
+    {%- set first = "greatest(cast((" ~ start_date
+        ~ ") as timestamp), timestamp '1970-01-01')" -%}
+    {%- set last = "least(cast((" ~ end_date
+        ~ ") as timestamp), timestamp '2100-01-01')" -%}
+    {{ return(adapter.dispatch('date_spine')(first, last, datepart)) }}
+{% endmacro %}
+
+{% macro postgres__date_spine(first, last, datepart) %}
     select cast(spine.period_start as date) as date_{{ datepart }}
     from generate_series(
-        greatest(cast(({{ start_date }}) as timestamp), timestamp '1970-01-01'),
-        least(cast(({{ end_date }}) as timestamp), timestamp '2100-01-01')
-        - interval '1 {{ datepart }}',
+        {{ first }},
+        {{ last }} - interval '1 {{ datepart }}',
         interval '1 {{ datepart }}'
     ) as spine (period_start)
+{% endmacro %}
+
+{#- Spark: sequence() of the periods, one row each through explode(); an empty
+    range gives no row, as generate_series does. -#}
+{% macro default__date_spine(first, last, datepart) %}
+    {%- set step = "interval 3 month" if datepart == 'quarter'
+        else "interval 1 " ~ datepart -%}
+    select cast(spine.period_start as date) as date_{{ datepart }}
+    from (
+        select explode(
+            case
+                when {{ first }} <= {{ last }} - {{ step }}
+                    then sequence({{ first }}, {{ last }} - {{ step }}, {{ step }})
+            end
+        ) as period_start
+    ) as spine
 {% endmacro %}

@@ -8,7 +8,7 @@
     so a row written after a consumer's last run always carries a larger stamp than
     every row that consumer has already read. -#}
 {% macro run_stamp() -%}
-    cast('{{ run_started_at.isoformat() }}' as timestamptz)
+    cast('{{ run_started_at.isoformat() }}' as {{ type_timestamptz() }})
 {%- endmacro %}
 
 
@@ -16,7 +16,7 @@
     table is empty): rows of the upstream models stamped later are new to it. -#}
 {% macro last_refreshed_at(relation=this) -%}
     (
-        select coalesce(max(refreshed_at), '-infinity'::timestamptz)
+        select coalesce(max(refreshed_at), {{ timestamp_infinity('-') }})
         from {{ relation }}
     )
 {%- endmacro %}
@@ -26,7 +26,7 @@
     the run started from (only the days changed after it can hold stale rows). -#}
 {% macro previous_refreshed_at() -%}
     (
-        select coalesce(max(refreshed_at), '-infinity'::timestamptz)
+        select coalesce(max(refreshed_at), {{ timestamp_infinity('-') }})
         from {{ this }}
         where refreshed_at < {{ run_stamp() }}
     )
@@ -66,24 +66,21 @@
 {#- The months (first days, as month_start_date) with a day whose orders changed
     after `since`. -#}
 {% macro months_changed_since(since) -%}
-    select date_trunc('month', changes.order_date)::date as month_start_date
+    select cast(date_trunc('month', changes.order_date) as date) as month_start_date
     from {{ ref('int_order_dates_changed') }} as changes
     where changes.changed_at > {{ since }}
-    group by date_trunc('month', changes.order_date)::date
+    group by cast(date_trunc('month', changes.order_date) as date)
 {%- endmacro %}
 
 
 {#- A filter: `date_column` falls in one of the months of the CTE `months` (column
     month_start_date). Written as "= any(array(...))" over the model's `calendar`
     CTE (dim_date), so that postgres reads those days through the index on the
-    date instead of joining the whole table. -#}
+    date instead of joining the whole table (see is_in). -#}
 {% macro date_in_months(months, date_column='order_date') -%}
-    {{ date_column }} = any(array(
-        select calendar.date_day
-        from calendar
-        inner join {{ months }}
-            on calendar.month_start_date = {{ months }}.month_start_date
-    ))
+    {{ is_in(date_column,
+        'select calendar.date_day from calendar inner join ' ~ months
+        ~ ' on calendar.month_start_date = ' ~ months ~ '.month_start_date') }}
 {%- endmacro %}
 
 
@@ -143,7 +140,7 @@
     delete from {{ this }} as target
     using {{ ref('int_order_dates_changed') }} as changes
     where
-        target.{{ month_column }} = date_trunc('month', changes.order_date)::date
+        target.{{ month_column }} = cast(date_trunc('month', changes.order_date) as date)
         and changes.changed_at > target.refreshed_at
         and changes.changed_at > {{ previous_refreshed_at() }}
 {% endmacro %}

@@ -98,6 +98,15 @@
     After a full build (every row is of the latest build, and a new table has no
     statistics yet) the whole table is grouped instead, in one pass. -#}
 {% macro _latest_build_is_small(relation) -%}
+    {{ return(adapter.dispatch('_latest_build_is_small')(relation)) }}
+{%- endmacro %}
+
+{#- Engines without table statistics (Spark): the whole table is grouped. -#}
+{% macro default___latest_build_is_small(relation) -%}
+    {{ return(false) }}
+{%- endmacro %}
+
+{% macro postgres___latest_build_is_small(relation) -%}
     {#- a table not built yet (e.g. `dbt docs generate` before the first build)
         has no latest build to look at -#}
     {%- if adapter.get_relation(

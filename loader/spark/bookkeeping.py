@@ -21,7 +21,7 @@ REJECTS_SCHEMA = (
     "reject_id bigint, batch_id bigint, table_name string, file_name string, "
     "line_number bigint, record string, reason string, rejected_at timestamp"
 )
-DELETIONS_SCHEMA = "order_id string, synced_at timestamp"
+DELETIONS_SCHEMA = "deletion_id bigint, order_id string, synced_at timestamp"
 # the tables whose replacement may drop orders or lines (see record_replaced)
 ORDER_TABLES = ("orders", "order_items")
 
@@ -115,7 +115,8 @@ def record_replaced(spark, replaced: set[str]) -> None:
     PostgreSQL records a truncate."""
     create_tables(spark)
     if replaced & set(ORDER_TABLES):
+        deletion_id = _next_id(spark, "raw.order_deletions", "deletion_id")
         spark.sql(
-            "insert into raw.order_deletions select cast(null as string), "
-            "current_timestamp()"
+            f"insert into raw.order_deletions select {deletion_id}, "
+            "cast(null as string), current_timestamp()"
         )

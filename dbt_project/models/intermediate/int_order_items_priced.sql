@@ -8,7 +8,7 @@ orders as (
 ),
 
 product_versions as (
-    select * from {{ ref('snap_products') }}
+    select * from {{ ref('int_product_versions') }}
 ),
 
 product_costs as (
@@ -25,10 +25,10 @@ product_costs as (
                     partition by product_id
                     order by dbt_valid_from
                 ) = 1
-                then '-infinity'::timestamptz
+                then {{ timestamp_infinity('-') }}
             else dbt_valid_from
         end as valid_from,
-        coalesce(dbt_valid_to, 'infinity'::timestamptz) as valid_to
+        coalesce(dbt_valid_to, {{ timestamp_infinity() }}) as valid_to
     from product_versions
 ),
 

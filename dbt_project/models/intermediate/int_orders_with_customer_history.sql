@@ -41,7 +41,8 @@ final as (
         tax_amount,
         case when is_customer_sale then sale_number end as customer_order_number,
         case
-            when is_customer_sale then order_date - previous_sale_date
+            when is_customer_sale
+                then {{ dbt.datediff('previous_sale_date', 'order_date', 'day') }}
         end as days_since_previous_order,
         -- booleans
         is_sale,

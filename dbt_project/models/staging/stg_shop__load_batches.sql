@@ -16,7 +16,7 @@ renamed as (
         rows_read,
         rows_loaded,
         rows_rejected,
-        extract(epoch from finished_at - started_at) as load_seconds,
+        {{ seconds_between('started_at', 'finished_at') }} as load_seconds,
         -- booleans
         rows_rejected > 0 as has_rejects,
         -- timestamps

@@ -5,6 +5,7 @@ with source as (
 renamed as (
     select
         -- ids
+        deletion_id,
         order_id,
         -- change tracking
         synced_at

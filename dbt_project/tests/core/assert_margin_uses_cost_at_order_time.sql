@@ -9,7 +9,7 @@ with order_items as (
 ),
 
 product_versions as (
-    select * from {{ ref('snap_products') }}
+    select * from {{ ref('int_product_versions') }}
 ),
 
 first_versions as (

@@ -13,7 +13,7 @@
         select
             {{ column_name }} as version_key,
             {{ valid_from }} as valid_from,
-            coalesce({{ valid_to }}, 'infinity'::timestamptz) as valid_to
+            coalesce({{ valid_to }}, {{ timestamp_infinity() }}) as valid_to
         from {{ model }}
     )
 

@@ -4,8 +4,8 @@
 with rules as (
     select
         'product' as rule_level,
-        antecedent_product_id::text as antecedent,
-        consequent_product_id::text as consequent,
+        cast(antecedent_product_id as {{ type_text() }}) as antecedent,
+        cast(consequent_product_id as {{ type_text() }}) as consequent,
         support,
         confidence,
         antecedent_support,

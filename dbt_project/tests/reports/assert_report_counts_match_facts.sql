@@ -13,7 +13,7 @@ fact_counts as (
         count(customer_id) as customer_orders,
         count(distinct customer_id) as buyers,
         coalesce(sum(units), 0) as units,
-        coalesce(sum(units) filter (where customer_id is not null), 0)
+        coalesce(sum(case when customer_id is not null then units end), 0)
             as customer_units
     from sale_orders
 ),
@@ -47,7 +47,7 @@ report_counts as (
         'rpt_cohort_retention' as source_name,
         true as customers_only,
         sum(orders) as orders,
-        sum(cohort_size) filter (where months_since_first_order = 0) as buyers,
+        sum(case when months_since_first_order = 0 then cohort_size end) as buyers,
         (select fact_counts.customer_units from fact_counts) as units
     from {{ ref('rpt_cohort_retention') }}
 ),

@@ -5,7 +5,7 @@
 with fact_total as (
     select
         coalesce(sum(net_revenue), 0) as net_revenue,
-        coalesce(sum(net_revenue) filter (where customer_id is not null), 0)
+        coalesce(sum(case when customer_id is not null then net_revenue end), 0)
             as customer_net_revenue
     from {{ ref('fct_order_items') }}
     where is_sale

@@ -28,9 +28,13 @@ where
     rfm.r_score not between 1 and 5
     or rfm.f_score not between 1 and 5
     or rfm.m_score not between 1 and 5
-    or rfm.fm_score != (rfm.f_score + rfm.m_score + 1) / 2
+    or rfm.fm_score != floor((rfm.f_score + rfm.m_score + 1) / 2)
     or rfm.rfm_code
-    != rfm.r_score::text || rfm.f_score::text || rfm.m_score::text
+    != concat(
+        cast(rfm.r_score as {{ type_text() }}),
+        cast(rfm.f_score as {{ type_text() }}),
+        cast(rfm.m_score as {{ type_text() }})
+    )
     or segments.segment_name is null
     -- one order: 'One-time' whatever the grid says
     or rfm.lifetime_orders = 1 and rfm.segment_name != 'One-time'

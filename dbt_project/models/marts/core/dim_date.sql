@@ -6,17 +6,19 @@ with orders as (
 
 bounds as (
     select
-        date_trunc(
+        {{ dbt.date_trunc(
             'year',
-            coalesce(min({{ in_reporting_timezone('ordered_at') }}), current_date)
-        ) as start_date,
-        date_trunc(
+            'coalesce(min(' ~ in_reporting_timezone('ordered_at') ~ '), current_date)'
+        ) }} as start_date,
+        {{ dbt.dateadd(
             'year',
-            greatest(
-                coalesce(max({{ in_reporting_timezone('ordered_at') }}), current_date),
-                current_date
+            2,
+            dbt.date_trunc(
+                'year',
+                'greatest(coalesce(max(' ~ in_reporting_timezone('ordered_at')
+                ~ '), current_date), current_date)'
             )
-        ) + interval '2 years' as end_date
+        ) }} as end_date
     from orders
 ),
 
@@ -32,28 +34,30 @@ final as (
         -- grain
         date_day,
         -- strings
-        to_char(date_day, 'FMMonth') as month_name,
-        to_char(date_day, 'YYYY-MM') as year_month,
-        to_char(date_day, 'YYYY-"Q"Q') as year_quarter,
-        to_char(date_day, 'FMDay') as day_name,
+        {{ month_name('date_day') }} as month_name,
+        {{ year_month('date_day') }} as year_month,
+        concat(
+            cast({{ calendar_part('year', 'date_day') }} as {{ type_text() }}),
+            '-Q',
+            cast({{ calendar_part('quarter', 'date_day') }} as {{ type_text() }})
+        ) as year_quarter,
+        {{ day_name('date_day') }} as day_name,
         -- numerics
-        cast(extract(year from date_day) as integer) as year,
-        cast(extract(quarter from date_day) as integer) as quarter,
-        cast(extract(month from date_day) as integer) as month,
-        cast(extract(day from date_day) as integer) as day_of_month,
-        cast(extract(doy from date_day) as integer) as day_of_year,
-        cast(extract(isoyear from date_day) as integer) as iso_year,
-        cast(extract(week from date_day) as integer) as iso_week,
-        cast(extract(isodow from date_day) as integer) as day_of_week,
+        {{ calendar_part('year', 'date_day') }} as year,
+        {{ calendar_part('quarter', 'date_day') }} as quarter,
+        {{ calendar_part('month', 'date_day') }} as month,
+        {{ calendar_part('day', 'date_day') }} as day_of_month,
+        {{ calendar_part('doy', 'date_day') }} as day_of_year,
+        {{ calendar_part('isoyear', 'date_day') }} as iso_year,
+        {{ calendar_part('week', 'date_day') }} as iso_week,
+        {{ calendar_part('isodow', 'date_day') }} as day_of_week,
         -- booleans
-        extract(isodow from date_day) in (6, 7) as is_weekend,
+        {{ calendar_part('isodow', 'date_day') }} in (6, 7) as is_weekend,
         -- dates
-        cast(date_trunc('week', date_day) as date) as week_start_date,
-        cast(date_trunc('month', date_day) as date) as month_start_date,
-        cast(
-            date_trunc('month', date_day) + interval '1 month - 1 day' as date
-        ) as month_end_date,
-        cast(date_trunc('quarter', date_day) as date) as quarter_start_date
+        cast({{ dbt.date_trunc('week', 'date_day') }} as date) as week_start_date,
+        cast({{ dbt.date_trunc('month', 'date_day') }} as date) as month_start_date,
+        {{ dbt.last_day('date_day', 'month') }} as month_end_date,
+        cast({{ dbt.date_trunc('quarter', 'date_day') }} as date) as quarter_start_date
     from days
 )
 

@@ -1,11 +1,10 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_on_postgres(),
         incremental_strategy='delete+insert',
         unique_key='order_id',
         on_schema_change='append_new_columns',
         indexes=[
-            {'columns': ['order_item_id']},
             {'columns': ['order_id']},
             {'columns': ['customer_id']},
             {'columns': ['product_id']},
@@ -16,8 +15,8 @@
             {'columns': ['updated_at']},
             {'columns': ['refreshed_at']},
         ],
-        pre_hook=["{{ tune_fact_transaction() }}"],
-        post_hook=["{{ delete_rows_not_rewritten('order_item_id') }}"],
+        pre_hook=on_postgres(["{{ tune_fact_transaction() }}"]),
+        post_hook=on_postgres(["{{ delete_rows_not_rewritten('order_item_id') }}"]),
     )
 }}
 
@@ -38,10 +37,11 @@ changed_orders as (
     -- the order a written line was under before (a line moved to another order)
     select loaded.order_id
     from {{ this }} as loaded
-    where
-        {{ is_in('loaded.order_item_id',
-            'select order_item_id from ' ~ ref('stg_shop__order_items')
-            ~ ' where synced_at > ' ~ sync_watermark()) }}
+    where loaded.order_item_id in (
+        select written_lines.order_item_id
+        from {{ ref('stg_shop__order_items') }} as written_lines
+        where written_lines.synced_at > {{ sync_watermark() }}
+    )
 ),
 
 {% endif %}

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_on_postgres(),
         incremental_strategy='delete+insert',
         unique_key='order_id',
         on_schema_change='append_new_columns',
@@ -13,8 +13,8 @@
             {'columns': ['updated_at']},
             {'columns': ['refreshed_at']},
         ],
-        pre_hook=["{{ tune_fact_transaction() }}"],
-        post_hook=["{{ delete_rows_not_rewritten() }}"],
+        pre_hook=on_postgres(["{{ tune_fact_transaction() }}"]),
+        post_hook=on_postgres(["{{ delete_rows_not_rewritten() }}"]),
     )
 }}
 
@@ -47,7 +47,7 @@ changed_customers as (
 
     select customer_id
     from {{ this }}
-    where {{ is_in('order_id', 'select order_id from changed_orders') }}
+    where order_id in (select changed_orders.order_id from changed_orders)
 ),
 
 orders_to_refresh as (
@@ -89,7 +89,7 @@ order_totals as (
         max(updated_at) as updated_at
     from order_items
     {% if is_incremental() %}
-    where {{ is_in('order_id', 'select order_id from orders_to_refresh') }}
+    where order_id in (select orders_to_refresh.order_id from orders_to_refresh)
     {% endif %}
     group by order_id
 ),

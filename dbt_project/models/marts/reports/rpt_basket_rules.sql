@@ -44,21 +44,26 @@ measured as (
         antecedent_count,
         consequent_count,
         basket_count,
-        pair_count::double precision / basket_count as support,  -- noqa: RF04
-        antecedent_count::double precision / basket_count as antecedent_support,
-        consequent_count::double precision / basket_count as consequent_support,
-        pair_count::double precision / antecedent_count as confidence,
+        cast(pair_count as {{ type_double() }}) / basket_count
+            as support,  -- noqa: RF04
+        cast(antecedent_count as {{ type_double() }}) / basket_count
+            as antecedent_support,
+        cast(consequent_count as {{ type_double() }}) / basket_count
+            as consequent_support,
+        cast(pair_count as {{ type_double() }}) / antecedent_count as confidence,
         -- confidence / consequent support, in counts to avoid rounding twice
-        pair_count::double precision * basket_count
-        / (antecedent_count::double precision * consequent_count) as lift
+        cast(pair_count as {{ type_double() }}) * basket_count
+        / (cast(antecedent_count as {{ type_double() }}) * consequent_count) as lift
     from directed
 ),
 
 final as (
     select
-        measured.antecedent_product_id::text as antecedent_product_id,
-        measured.consequent_product_id::text as consequent_product_id,
-        (
+        cast(measured.antecedent_product_id as {{ type_text() }})
+            as antecedent_product_id,
+        cast(measured.consequent_product_id as {{ type_text() }})
+            as consequent_product_id,
+        cast((
             row_number() over (
                 order by
                     measured.lift desc,
@@ -66,20 +71,20 @@ final as (
                     measured.antecedent_product_id asc,
                     measured.consequent_product_id asc
             )
-        )::bigint as rule_rank,
-        antecedent.product_name::text as antecedent_product_name,
-        consequent.product_name::text as consequent_product_name,
-        antecedent.category::text as antecedent_category,
-        consequent.category::text as consequent_category,
-        measured.pair_count::bigint as pair_count,
-        measured.antecedent_count::bigint as antecedent_count,
-        measured.consequent_count::bigint as consequent_count,
-        measured.basket_count::bigint as basket_count,
-        measured.support::double precision as support,  -- noqa: RF04
-        measured.antecedent_support::double precision as antecedent_support,
-        measured.consequent_support::double precision as consequent_support,
-        measured.confidence::double precision as confidence,
-        measured.lift::double precision as lift
+        ) as bigint) as rule_rank,
+        cast(antecedent.product_name as {{ type_text() }}) as antecedent_product_name,
+        cast(consequent.product_name as {{ type_text() }}) as consequent_product_name,
+        cast(antecedent.category as {{ type_text() }}) as antecedent_category,
+        cast(consequent.category as {{ type_text() }}) as consequent_category,
+        cast(measured.pair_count as bigint) as pair_count,
+        cast(measured.antecedent_count as bigint) as antecedent_count,
+        cast(measured.consequent_count as bigint) as consequent_count,
+        cast(measured.basket_count as bigint) as basket_count,
+        cast(measured.support as {{ type_double() }}) as support,  -- noqa: RF04
+        cast(measured.antecedent_support as {{ type_double() }}) as antecedent_support,
+        cast(measured.consequent_support as {{ type_double() }}) as consequent_support,
+        cast(measured.confidence as {{ type_double() }}) as confidence,
+        cast(measured.lift as {{ type_double() }}) as lift
     from measured
     inner join products as antecedent
         on measured.antecedent_product_id = antecedent.product_id
@@ -88,8 +93,10 @@ final as (
     -- only pairs bought together more often than by chance (lift > 1), compared
     -- in exact counts: pair * baskets > antecedent * consequent
     where
-        measured.pair_count::numeric * measured.basket_count
-        > measured.antecedent_count::numeric * measured.consequent_count
+        cast(measured.pair_count as {{ type_decimal() }})
+        * measured.basket_count
+        > cast(measured.antecedent_count as {{ type_decimal() }})
+        * measured.consequent_count
 )
 
 select * from final

@@ -31,20 +31,23 @@ measured as (
         antecedent_count,
         consequent_count,
         basket_count,
-        pair_count::double precision / basket_count as support,  -- noqa: RF04
-        antecedent_count::double precision / basket_count as antecedent_support,
-        consequent_count::double precision / basket_count as consequent_support,
-        pair_count::double precision / antecedent_count as confidence,
-        pair_count::double precision * basket_count
-        / (antecedent_count::double precision * consequent_count) as lift
+        cast(pair_count as {{ type_double() }}) / basket_count
+            as support,  -- noqa: RF04
+        cast(antecedent_count as {{ type_double() }}) / basket_count
+            as antecedent_support,
+        cast(consequent_count as {{ type_double() }}) / basket_count
+            as consequent_support,
+        cast(pair_count as {{ type_double() }}) / antecedent_count as confidence,
+        cast(pair_count as {{ type_double() }}) * basket_count
+        / (cast(antecedent_count as {{ type_double() }}) * consequent_count) as lift
     from directed
 ),
 
 final as (
     select
-        antecedent_category::text as antecedent_category,
-        consequent_category::text as consequent_category,
-        (
+        cast(antecedent_category as {{ type_text() }}) as antecedent_category,
+        cast(consequent_category as {{ type_text() }}) as consequent_category,
+        cast((
             row_number() over (
                 order by
                     lift desc,
@@ -52,22 +55,22 @@ final as (
                     antecedent_category asc,
                     consequent_category asc
             )
-        )::bigint as rule_rank,
-        pair_count::bigint as pair_count,
-        antecedent_count::bigint as antecedent_count,
-        consequent_count::bigint as consequent_count,
-        basket_count::bigint as basket_count,
-        support::double precision as support,  -- noqa: RF04
-        antecedent_support::double precision as antecedent_support,
-        consequent_support::double precision as consequent_support,
-        confidence::double precision as confidence,
-        lift::double precision as lift
+        ) as bigint) as rule_rank,
+        cast(pair_count as bigint) as pair_count,
+        cast(antecedent_count as bigint) as antecedent_count,
+        cast(consequent_count as bigint) as consequent_count,
+        cast(basket_count as bigint) as basket_count,
+        cast(support as {{ type_double() }}) as support,  -- noqa: RF04
+        cast(antecedent_support as {{ type_double() }}) as antecedent_support,
+        cast(consequent_support as {{ type_double() }}) as consequent_support,
+        cast(confidence as {{ type_double() }}) as confidence,
+        cast(lift as {{ type_double() }}) as lift
     from measured
     -- only pairs bought together more often than by chance (lift > 1), compared
     -- in exact counts: pair * baskets > antecedent * consequent
     where
-        pair_count::numeric * basket_count
-        > antecedent_count::numeric * consequent_count
+        cast(pair_count as {{ type_decimal() }}) * basket_count
+        > cast(antecedent_count as {{ type_decimal() }}) * consequent_count
 )
 
 select * from final

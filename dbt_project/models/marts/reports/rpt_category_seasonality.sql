@@ -57,8 +57,8 @@ filled as (
     select
         categories.category,
         month_spine.month_start_date,
-        extract(year from month_spine.month_start_date)::integer as year,
-        extract(month from month_spine.month_start_date)::integer as month_of_year,
+        {{ calendar_part('year', 'month_spine.month_start_date') }} as year,
+        {{ calendar_part('month', 'month_spine.month_start_date') }} as month_of_year,
         coalesce(monthly.net_revenue, 0) as net_revenue
     from categories
     cross join month_spine
@@ -92,13 +92,16 @@ aggregated as (
 
 final as (
     select
-        category::text as category,
-        month_of_year::integer as month_of_year,
-        to_char(make_date(2000, month_of_year, 1), 'Mon')::text as month_name,
-        net_revenue::numeric as net_revenue,
-        avg_net_revenue::numeric as avg_net_revenue,
-        seasonality_index::numeric(10, 4) as seasonality_index,
-        years_observed::integer as years_observed
+        cast(category as {{ type_text() }}) as category,
+        cast(month_of_year as integer) as month_of_year,
+        cast(
+            {{ month_name('make_date(2000, month_of_year, 1)', short=true) }}
+            as {{ type_text() }}
+        ) as month_name,
+        cast(net_revenue as {{ type_decimal() }}) as net_revenue,
+        cast(avg_net_revenue as {{ type_decimal() }}) as avg_net_revenue,
+        cast(seasonality_index as numeric(10, 4)) as seasonality_index,
+        cast(years_observed as integer) as years_observed
     from aggregated
 )
 

@@ -38,14 +38,14 @@ customer_activity as (
         cohorts.cohort_month,
         customer_months.orders,
         customer_months.net_revenue,
-        (
+        cast((
             (
                 extract(year from customer_months.activity_month)
                 - extract(year from cohorts.cohort_month)
             ) * 12
             + extract(month from customer_months.activity_month)
             - extract(month from cohorts.cohort_month)
-        )::integer as months_since_first_order
+        ) as integer) as months_since_first_order
     from customer_months
     inner join cohorts
         on customer_months.customer_id = cohorts.customer_id
@@ -66,30 +66,34 @@ activity as (
 
 -- the latest month with orders closes every cohort's row of the matrix
 last_month as (
-    select date_trunc('month', max(order_date))::date as last_month
+    select cast(date_trunc('month', max(order_date)) as date) as last_month
     from orders
 ),
 
 -- the full matrix: every cohort gets a cell for every month up to the last one,
 -- months without a returning customer included (retention 0)
-matrix as (
+cohort_spans as (
     select
         cohort_sizes.cohort_month,
         cohort_sizes.cohort_size,
-        month_offsets.months_since_first_order
-    from cohort_sizes
-    cross join last_month
-    cross join lateral generate_series(
-        0,
-        (
+        cast((
             (
                 extract(year from last_month.last_month)
                 - extract(year from cohort_sizes.cohort_month)
             ) * 12
             + extract(month from last_month.last_month)
             - extract(month from cohort_sizes.cohort_month)
-        )::integer
-    ) as month_offsets (months_since_first_order)
+        ) as integer) as months_to_last
+    from cohort_sizes
+    cross join last_month
+),
+
+matrix as (
+    select
+        cohort_month,
+        cohort_size,
+        {{ integer_series('0', 'months_to_last') }} as months_since_first_order
+    from cohort_spans
 ),
 
 filled as (
@@ -109,30 +113,33 @@ filled as (
 
 final as (
     select
-        cohort_month::date as cohort_month,
-        months_since_first_order::integer as months_since_first_order,
-        to_char(cohort_month, 'YYYY-MM')::text as cohort_year_month,
-        cohort_size::bigint as cohort_size,
-        active_customers::bigint as active_customers,
-        (100.0 * active_customers / cohort_size)::numeric(5, 2) as retention_pct,
-        orders::bigint as orders,
-        net_revenue::numeric as net_revenue,
-        (
+        cast(cohort_month as date) as cohort_month,
+        cast(months_since_first_order as integer) as months_since_first_order,
+        cast({{ year_month('cohort_month') }} as {{ type_text() }})
+            as cohort_year_month,
+        cast(cohort_size as bigint) as cohort_size,
+        cast(active_customers as bigint) as active_customers,
+        cast(100.0 * active_customers / cohort_size as numeric(5, 2)) as retention_pct,
+        cast(orders as bigint) as orders,
+        cast(net_revenue as {{ type_decimal() }}) as net_revenue,
+        cast((
             sum(net_revenue) over (
                 partition by cohort_month
                 order by months_since_first_order
                 rows between unbounded preceding and current row
             )
-        )::numeric as cumulative_net_revenue,
-        (
+        ) as {{ type_decimal() }}) as cumulative_net_revenue,
+        cast((
             sum(net_revenue) over (
                 partition by cohort_month
                 order by months_since_first_order
                 rows between unbounded preceding and current row
             ) / cohort_size
-        )::numeric as cumulative_net_revenue_per_customer,
-        (cohort_month + make_interval(months => months_since_first_order))::date
-            as activity_month
+        ) as {{ type_decimal() }}) as cumulative_net_revenue_per_customer,
+        cast(
+            {{ dbt.dateadd('month', 'months_since_first_order', 'cohort_month') }}
+            as date
+        ) as activity_month
     from filled
 )
 

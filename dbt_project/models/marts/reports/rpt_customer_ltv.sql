@@ -39,29 +39,37 @@ tiered as (
 
 final as (
     select
-        tiered.customer_id::text as customer_id,
-        customers.full_name::text as customer_name,
-        customers.segment::text as segment,
-        (
+        cast(tiered.customer_id as {{ type_text() }}) as customer_id,
+        cast(customers.full_name as {{ type_text() }}) as customer_name,
+        cast(customers.segment as {{ type_text() }}) as segment,
+        cast((
             case tiered.ltv_tier_order
                 when 4 then 'Platinum'
                 when 3 then 'Gold'
                 when 2 then 'Silver'
                 else 'Bronze'
             end
-        )::text as ltv_tier,
-        tiered.ltv_tier_order::integer as ltv_tier_order,
-        tiered.net_revenue::numeric as lifetime_net_revenue,
-        tiered.gross_margin::numeric as lifetime_gross_margin,
-        tiered.orders::bigint as lifetime_orders,
-        tiered.units::bigint as lifetime_units,
-        (tiered.net_revenue / tiered.orders)::numeric as avg_order_value,
-        (tiered.ltv_percentile)::numeric(7, 6) as ltv_percentile,
-        (tiered.last_order_date - tiered.first_order_date)::integer
-            as active_span_days,
-        (tiered.as_of_date - tiered.first_order_date)::integer as tenure_days,
-        tiered.first_order_date::date as first_order_date,
-        tiered.last_order_date::date as last_order_date
+        ) as {{ type_text() }}) as ltv_tier,
+        cast(tiered.ltv_tier_order as integer) as ltv_tier_order,
+        cast(tiered.net_revenue as {{ type_decimal() }}) as lifetime_net_revenue,
+        cast(tiered.gross_margin as {{ type_decimal() }}) as lifetime_gross_margin,
+        cast(tiered.orders as bigint) as lifetime_orders,
+        cast(tiered.units as bigint) as lifetime_units,
+        cast(tiered.net_revenue / tiered.orders as {{ type_decimal() }})
+            as avg_order_value,
+        cast(tiered.ltv_percentile as numeric(7, 6)) as ltv_percentile,
+        cast(
+            {{ dbt.datediff(
+                'tiered.first_order_date', 'tiered.last_order_date', 'day'
+            ) }}
+            as integer
+        ) as active_span_days,
+        cast(
+            {{ dbt.datediff('tiered.first_order_date', 'tiered.as_of_date', 'day') }}
+            as integer
+        ) as tenure_days,
+        cast(tiered.first_order_date as date) as first_order_date,
+        cast(tiered.last_order_date as date) as last_order_date
     from tiered
     inner join customers
         on tiered.customer_id = customers.customer_id

@@ -22,7 +22,8 @@ segments as (
 measured as (
     select
         customer_id,
-        as_of_date - last_order_date as recency_days,
+        {{ dbt.datediff('last_order_date', 'as_of_date', 'day') }}
+            as recency_days,
         orders as lifetime_orders,
         net_revenue as lifetime_net_revenue,
         last_order_date,
@@ -57,36 +58,38 @@ combined as (
     select
         *,
         -- average of f and m, rounded half up
-        (f_score + m_score + 1) / 2 as fm_score
+        -- floor: the division of integers is exact on Spark
+        cast(floor((f_score + m_score + 1) / 2) as integer) as fm_score
     from scored
 ),
 
 final as (
     select
-        combined.customer_id::text as customer_id,
-        customers.full_name::text as customer_name,
+        cast(combined.customer_id as {{ type_text() }}) as customer_id,
+        cast(customers.full_name as {{ type_text() }}) as customer_name,
         -- one order says nothing about frequency: such a customer is 'One-time'
         -- whatever the grid says (the scores are still given)
-        (
+        cast((
             case
                 when combined.lifetime_orders = 1 then 'One-time'
                 else segments.segment_name
             end
-        )::text as segment_name,
-        (
-            combined.r_score::text
-            || combined.f_score::text
-            || combined.m_score::text
-        )::text as rfm_code,
-        combined.recency_days::integer as recency_days,
-        combined.lifetime_orders::bigint as lifetime_orders,
-        combined.lifetime_net_revenue::numeric as lifetime_net_revenue,
-        combined.r_score::integer as r_score,
-        combined.f_score::integer as f_score,
-        combined.m_score::integer as m_score,
-        combined.fm_score::integer as fm_score,
-        combined.last_order_date::date as last_order_date,
-        combined.as_of_date::date as as_of_date
+        ) as {{ type_text() }}) as segment_name,
+        cast((
+            cast(combined.r_score as {{ type_text() }})
+            || cast(combined.f_score as {{ type_text() }})
+            || cast(combined.m_score as {{ type_text() }})
+        ) as {{ type_text() }}) as rfm_code,
+        cast(combined.recency_days as integer) as recency_days,
+        cast(combined.lifetime_orders as bigint) as lifetime_orders,
+        cast(combined.lifetime_net_revenue as {{ type_decimal() }})
+            as lifetime_net_revenue,
+        cast(combined.r_score as integer) as r_score,
+        cast(combined.f_score as integer) as f_score,
+        cast(combined.m_score as integer) as m_score,
+        cast(combined.fm_score as integer) as fm_score,
+        cast(combined.last_order_date as date) as last_order_date,
+        cast(combined.as_of_date as date) as as_of_date
     from combined
     inner join customers
         on combined.customer_id = customers.customer_id

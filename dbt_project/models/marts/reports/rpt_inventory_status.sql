@@ -60,12 +60,12 @@ joined as (
 
 final as (
     select
-        product_id::text as product_id,
-        sku::text as sku,
-        product_name::text as product_name,
-        category::text as category,
-        subcategory::text as subcategory,
-        (
+        cast(product_id as {{ type_text() }}) as product_id,
+        cast(sku as {{ type_text() }}) as sku,
+        cast(product_name as {{ type_text() }}) as product_name,
+        cast(category as {{ type_text() }}) as category,
+        cast(subcategory as {{ type_text() }}) as subcategory,
+        cast((
             -- an unknown stock is not tracked, never out of stock
             case
                 when stock_quantity is null then 'not_tracked'
@@ -73,20 +73,20 @@ final as (
                 when is_below_reorder then 'below_reorder'
                 else 'in_stock'
             end
-        )::text as stock_status,
-        stock_quantity::integer as stock_quantity,
-        reorder_point::integer as reorder_point,
-        greatest(reorder_point - stock_quantity, 0)::integer as reorder_gap,
-        unit_cost::numeric as unit_cost,
-        list_price::numeric as list_price,
-        stock_value::numeric as stock_value,
-        units_sold_30d::bigint as units_sold_30d,
-        avg_daily_units::numeric(12, 4) as avg_daily_units,
-        (stock_quantity / nullif(avg_daily_units, 0))::numeric(12, 1)
+        ) as {{ type_text() }}) as stock_status,
+        cast(stock_quantity as integer) as stock_quantity,
+        cast(reorder_point as integer) as reorder_point,
+        cast(greatest(reorder_point - stock_quantity, 0) as integer) as reorder_gap,
+        cast(unit_cost as {{ type_decimal() }}) as unit_cost,
+        cast(list_price as {{ type_decimal() }}) as list_price,
+        cast(stock_value as {{ type_decimal() }}) as stock_value,
+        cast(units_sold_30d as bigint) as units_sold_30d,
+        cast(avg_daily_units as numeric(12, 4)) as avg_daily_units,
+        cast(stock_quantity / nullif(avg_daily_units, 0) as numeric(12, 1))
             as days_of_cover,
-        is_below_reorder::boolean as is_below_reorder,
-        is_active::boolean as is_active,
-        as_of_date::date as as_of_date
+        cast(is_below_reorder as boolean) as is_below_reorder,
+        cast(is_active as boolean) as is_active,
+        cast(as_of_date as date) as as_of_date
     from joined
 )
 

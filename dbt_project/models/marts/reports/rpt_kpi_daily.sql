@@ -1,14 +1,14 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_on_postgres(),
         incremental_strategy='delete+insert',
         unique_key='date_day',
         on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['date_day'], 'unique': true},
         ],
-        pre_hook=["{{ tune_mart_transaction() }}"],
-        post_hook=["{{ delete_rows_not_refreshed() }}"],
+        pre_hook=on_postgres(["{{ tune_mart_transaction() }}"]),
+        post_hook=on_postgres(["{{ delete_rows_not_refreshed() }}"]),
     )
 }}
 
@@ -18,7 +18,7 @@
 -- incremental: the days whose orders changed since the last run are aggregated
 -- again from the fact; the other days keep their measures; the running total is
 -- then recomputed over the whole (small) table. See def_incremental_marts.
-with orders as not materialized (
+with orders as {{ inlined() }} (
     select * from {{ ref('fct_orders') }}
 ),
 
@@ -35,9 +35,10 @@ days_to_refresh as (
 orders_to_aggregate as (
     select * from orders
     where
-        order_date = any(array(
-            select days_to_refresh.order_date from days_to_refresh
-        ))
+        {{ is_in(
+            'order_date',
+            'select days_to_refresh.order_date from days_to_refresh'
+        ) }}
 ),
 
 {% else %}
@@ -52,26 +53,26 @@ orders_to_aggregate as (
 daily as (
     select
         order_date as date_day,
-        sum(net_revenue) filter (where is_sale) as net_revenue,
+        sum(case when is_sale then net_revenue end) as net_revenue,
         -- unknown (null) as soon as one sale lacks a cost: never a partial sum
         case
             when
-                count(*) filter (where is_sale)
-                = count(cost_amount) filter (where is_sale)
-                then coalesce(sum(cost_amount) filter (where is_sale), 0)
+                count(case when is_sale then 1 end)
+                = count(case when is_sale then cost_amount end)
+                then coalesce(sum(case when is_sale then cost_amount end), 0)
         end as cost_amount,
         case
             when
-                count(*) filter (where is_sale)
-                = count(gross_margin) filter (where is_sale)
-                then coalesce(sum(gross_margin) filter (where is_sale), 0)
+                count(case when is_sale then 1 end)
+                = count(case when is_sale then gross_margin end)
+                then coalesce(sum(case when is_sale then gross_margin end), 0)
         end as gross_margin,
-        sum(units) filter (where is_sale) as units,
-        count(*) filter (where is_sale) as orders,
-        count(distinct customer_id) filter (where is_sale) as customers,
-        count(*) filter (where is_first_order) as new_customers,
+        sum(case when is_sale then units end) as units,
+        count(case when is_sale then 1 end) as orders,
+        count(distinct case when is_sale then customer_id end) as customers,
+        count(case when is_first_order then 1 end) as new_customers,
         count(*) as orders_placed,
-        count(*) filter (where not is_sale) as non_sale_orders
+        count(case when not is_sale then 1 end) as non_sale_orders
     from orders_to_aggregate
     group by order_date
 ),
@@ -96,9 +97,9 @@ daily_all as (
         non_sale_orders
     from {{ this }}
     where
-        date_day != all(array(
-            select days_to_refresh.order_date from days_to_refresh
-        ))
+        not {{ is_in(
+            'date_day', 'select days_to_refresh.order_date from days_to_refresh'
+        ) }}
 ),
 
 {% else %}
@@ -148,25 +149,28 @@ filled as (
 
 final as (
     select
-        date_day::date as date_day,
-        net_revenue::numeric as net_revenue,
-        cost_amount::numeric as cost_amount,
-        gross_margin::numeric as gross_margin,
-        units::bigint as units,
-        orders::bigint as orders,
-        customers::bigint as customers,
-        new_customers::bigint as new_customers,
-        orders_placed::bigint as orders_placed,
-        non_sale_orders::bigint as non_sale_orders,
-        (net_revenue / nullif(orders, 0))::numeric as avg_order_value,
-        round(100.0 * gross_margin / nullif(net_revenue, 0), 2)::numeric
-            as gross_margin_pct,
-        (
+        cast(date_day as date) as date_day,
+        cast(net_revenue as {{ type_decimal() }}) as net_revenue,
+        cast(cost_amount as {{ type_decimal() }}) as cost_amount,
+        cast(gross_margin as {{ type_decimal() }}) as gross_margin,
+        cast(units as bigint) as units,
+        cast(orders as bigint) as orders,
+        cast(customers as bigint) as customers,
+        cast(new_customers as bigint) as new_customers,
+        cast(orders_placed as bigint) as orders_placed,
+        cast(non_sale_orders as bigint) as non_sale_orders,
+        cast(net_revenue / nullif(orders, 0) as {{ type_decimal() }})
+            as avg_order_value,
+        cast(
+            round(100.0 * gross_margin / nullif(net_revenue, 0), 2)
+            as {{ type_decimal() }}
+        ) as gross_margin_pct,
+        cast((
             sum(net_revenue) over (
                 order by date_day
                 rows between unbounded preceding and current row
             )
-        )::numeric as cumulative_net_revenue,
+        ) as {{ type_decimal() }}) as cumulative_net_revenue,
         {{ run_stamp() }} as refreshed_at
     from filled
 )

@@ -4,20 +4,20 @@ with batches as (
 
 final as (
     select
-        batch_id::bigint as batch_id,
-        table_name::text as table_name,
-        file_name::text as file_name,
-        load_method::text as load_method,
-        file_bytes::bigint as file_bytes,
-        rows_read::bigint as rows_read,
-        rows_loaded::bigint as rows_loaded,
-        rows_rejected::bigint as rows_rejected,
-        (100.0 * rows_rejected / nullif(rows_read, 0))::numeric(9, 4)
+        cast(batch_id as bigint) as batch_id,
+        cast(table_name as {{ type_text() }}) as table_name,
+        cast(file_name as {{ type_text() }}) as file_name,
+        cast(load_method as {{ type_text() }}) as load_method,
+        cast(file_bytes as bigint) as file_bytes,
+        cast(rows_read as bigint) as rows_read,
+        cast(rows_loaded as bigint) as rows_loaded,
+        cast(rows_rejected as bigint) as rows_rejected,
+        cast(100.0 * rows_rejected / nullif(rows_read, 0) as numeric(9, 4))
             as reject_rate_pct,
-        load_seconds::numeric(12, 3) as load_seconds,
-        has_rejects::boolean as has_rejects,
-        started_at::timestamptz as started_at,
-        finished_at::timestamptz as finished_at
+        cast(load_seconds as numeric(12, 3)) as load_seconds,
+        cast(has_rejects as boolean) as has_rejects,
+        cast(started_at as {{ type_timestamptz() }}) as started_at,
+        cast(finished_at as {{ type_timestamptz() }}) as finished_at
     from batches
 )
 

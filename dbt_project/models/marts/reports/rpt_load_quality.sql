@@ -14,19 +14,19 @@ normalised as (
         table_name,
         line_number,
         reason as raw_reason,
-        regexp_replace(
-            regexp_replace(
-                regexp_replace(
-                    regexp_replace(
-                        regexp_replace(reason, '"[^"]*"', '"..."', 'g'),
-                        '(no \w+ row with [^=;]+) = [^;]*', '\1', 'g'
+        {{ replace_all(
+            replace_all(
+                replace_all(
+                    replace_all(
+                        replace_all('reason', '"[^"]*"', '"..."'),
+                        '(no \\w+ row with [^=;]+) = [^;]*', '\\1'
                     ),
-                    ' \(first on line \d+\)', '', 'g'
+                    ' \\(first on line \\d+\\)', ''
                 ),
-                ': expected \d+, found \d+', '', 'g'
+                ': expected \\d+, found \\d+', ''
             ),
-            ' \(byte 0x[0-9a-fA-F]+ at position \d+\)', '', 'g'
-        ) as reason
+            ' \\(byte 0x[0-9a-fA-F]+ at position \\d+\\)', ''
+        ) }} as reason
     from rejects
 ),
 
@@ -38,25 +38,25 @@ aggregated as (
         count(*) as reject_count,
         min(line_number) as first_line_number,
         max(line_number) as last_line_number,
-        (array_agg(raw_reason order by line_number))[1] as example_reason
+        {{ first_by('raw_reason', 'line_number') }} as example_reason
     from normalised
     group by batch_id, table_name, reason
 ),
 
 final as (
     select
-        aggregated.batch_id::bigint as batch_id,
-        aggregated.table_name::text as table_name,
-        aggregated.reason::text as reason,
-        aggregated.example_reason::text as example_reason,
-        batches.file_name::text as file_name,
-        aggregated.reject_count::bigint as reject_count,
-        aggregated.first_line_number::bigint as first_line_number,
-        aggregated.last_line_number::bigint as last_line_number,
-        batches.rows_read::bigint as batch_rows_read,
-        batches.rows_loaded::bigint as batch_rows_loaded,
-        batches.rows_rejected::bigint as batch_rows_rejected,
-        batches.started_at::timestamptz as batch_started_at
+        cast(aggregated.batch_id as bigint) as batch_id,
+        cast(aggregated.table_name as {{ type_text() }}) as table_name,
+        cast(aggregated.reason as {{ type_text() }}) as reason,
+        cast(aggregated.example_reason as {{ type_text() }}) as example_reason,
+        cast(batches.file_name as {{ type_text() }}) as file_name,
+        cast(aggregated.reject_count as bigint) as reject_count,
+        cast(aggregated.first_line_number as bigint) as first_line_number,
+        cast(aggregated.last_line_number as bigint) as last_line_number,
+        cast(batches.rows_read as bigint) as batch_rows_read,
+        cast(batches.rows_loaded as bigint) as batch_rows_loaded,
+        cast(batches.rows_rejected as bigint) as batch_rows_rejected,
+        cast(batches.started_at as {{ type_timestamptz() }}) as batch_started_at
     from aggregated
     inner join batches
         on aggregated.batch_id = batches.batch_id

@@ -35,7 +35,8 @@ open_orders as (
         as_of.as_of_date,
         orders.net_revenue + orders.shipping_amount + orders.tax_amount
             as amount_due,
-        as_of.as_of_date - orders.order_date as days_outstanding
+        {{ dbt.datediff('orders.order_date', 'as_of.as_of_date', 'day') }}
+            as days_outstanding
     from orders
     inner join order_statuses
         on orders.status = order_statuses.status
@@ -74,26 +75,27 @@ aggregated as (
 
 final as (
     select
-        aggregated.customer_id::text as customer_id,
-        aggregated.payment_status::text as payment_status,
-        (
+        cast(aggregated.customer_id as {{ type_text() }}) as customer_id,
+        cast(aggregated.payment_status as {{ type_text() }}) as payment_status,
+        cast((
             case aggregated.ageing_bucket_order
                 when 1 then '0-7'
                 when 2 then '8-30'
                 when 3 then '31-90'
                 else '90+'
             end
-        )::text as ageing_bucket,
+        ) as {{ type_text() }}) as ageing_bucket,
         -- an anonymous order (no customer) is still owed: kept, labelled
-        coalesce(customers.full_name, 'Unknown')::text as customer_name,
-        customers.email::text as email,
-        aggregated.ageing_bucket_order::integer as ageing_bucket_order,
-        aggregated.orders::bigint as orders,
-        aggregated.amount_due::numeric as amount_due,
-        aggregated.max_days_outstanding::integer as max_days_outstanding,
-        aggregated.oldest_order_date::date as oldest_order_date,
-        aggregated.latest_order_date::date as latest_order_date,
-        aggregated.as_of_date::date as as_of_date
+        cast(coalesce(customers.full_name, 'Unknown') as {{ type_text() }})
+            as customer_name,
+        cast(customers.email as {{ type_text() }}) as email,
+        cast(aggregated.ageing_bucket_order as integer) as ageing_bucket_order,
+        cast(aggregated.orders as bigint) as orders,
+        cast(aggregated.amount_due as {{ type_decimal() }}) as amount_due,
+        cast(aggregated.max_days_outstanding as integer) as max_days_outstanding,
+        cast(aggregated.oldest_order_date as date) as oldest_order_date,
+        cast(aggregated.latest_order_date as date) as latest_order_date,
+        cast(aggregated.as_of_date as date) as as_of_date
     from aggregated
     left join customers
         on aggregated.customer_id = customers.customer_id

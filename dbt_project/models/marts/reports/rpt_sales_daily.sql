@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_on_postgres(),
         incremental_strategy='delete+insert',
         unique_key='order_date',
         on_schema_change='append_new_columns',
@@ -12,8 +12,8 @@
             {'columns': ['category', 'order_date']},
             {'columns': ['refreshed_at']},
         ],
-        pre_hook=["{{ tune_mart_transaction() }}"],
-        post_hook=["{{ delete_stale_days() }}"],
+        pre_hook=on_postgres(["{{ tune_mart_transaction() }}"]),
+        post_hook=on_postgres(["{{ delete_stale_days() }}"]),
     )
 }}
 
@@ -23,7 +23,7 @@
 -- incremental: every row of a day whose orders changed since the last run (or
 -- whose channel or region was renamed) is rebuilt from the fact; see
 -- def_incremental_marts
-with order_items as not materialized (
+with order_items as {{ inlined() }} (
     select * from {{ ref('fct_order_items') }}
 ),
 
@@ -61,9 +61,10 @@ days_to_refresh as (
 lines_to_aggregate as (
     select * from order_items
     where
-        order_date = any(array(
-            select days_to_refresh.order_date from days_to_refresh
-        ))
+        {{ is_in(
+            'order_date',
+            'select days_to_refresh.order_date from days_to_refresh'
+        ) }}
 ),
 
 {% else %}
@@ -98,22 +99,25 @@ aggregated as (
 
 final as (
     select
-        aggregated.order_date::date as order_date,
-        aggregated.channel_id::text as channel_id,
-        aggregated.region_id::text as region_id,
-        aggregated.category::text as category,
+        cast(aggregated.order_date as date) as order_date,
+        cast(aggregated.channel_id as {{ type_text() }}) as channel_id,
+        cast(aggregated.region_id as {{ type_text() }}) as region_id,
+        cast(aggregated.category as {{ type_text() }}) as category,
         -- an order without a channel or region is kept, labelled 'Unknown'
-        coalesce(channels.channel_name, 'Unknown')::text as channel_name,
-        coalesce(channels.channel_type, 'unknown')::text as channel_type,
-        coalesce(regions.region_name, 'Unknown')::text as region_name,
-        aggregated.gross_amount::numeric as gross_amount,
-        aggregated.discount_amount::numeric as discount_amount,
-        aggregated.net_revenue::numeric as net_revenue,
-        aggregated.cost_amount::numeric as cost_amount,
-        aggregated.gross_margin::numeric as gross_margin,
-        aggregated.units::bigint as units,
-        aggregated.orders::bigint as orders,
-        aggregated.customers::bigint as customers,
+        cast(coalesce(channels.channel_name, 'Unknown') as {{ type_text() }})
+            as channel_name,
+        cast(coalesce(channels.channel_type, 'unknown') as {{ type_text() }})
+            as channel_type,
+        cast(coalesce(regions.region_name, 'Unknown') as {{ type_text() }})
+            as region_name,
+        cast(aggregated.gross_amount as {{ type_decimal() }}) as gross_amount,
+        cast(aggregated.discount_amount as {{ type_decimal() }}) as discount_amount,
+        cast(aggregated.net_revenue as {{ type_decimal() }}) as net_revenue,
+        cast(aggregated.cost_amount as {{ type_decimal() }}) as cost_amount,
+        cast(aggregated.gross_margin as {{ type_decimal() }}) as gross_margin,
+        cast(aggregated.units as bigint) as units,
+        cast(aggregated.orders as bigint) as orders,
+        cast(aggregated.customers as bigint) as customers,
         {{ run_stamp() }} as refreshed_at
     from aggregated
     left join channels

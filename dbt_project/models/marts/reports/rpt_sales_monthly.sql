@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_on_postgres(),
         incremental_strategy='delete+insert',
         unique_key='month_start_date',
         on_schema_change='append_new_columns',
@@ -9,8 +9,8 @@
             {'columns': ['category', 'month_start_date']},
             {'columns': ['refreshed_at']},
         ],
-        pre_hook=["{{ tune_mart_transaction() }}"],
-        post_hook=["{{ delete_stale_months() }}"],
+        pre_hook=on_postgres(["{{ tune_mart_transaction() }}"]),
+        post_hook=on_postgres(["{{ delete_stale_months() }}"]),
     )
 }}
 
@@ -22,7 +22,7 @@
 -- last run (or whose channel or region was renamed) is rebuilt from the fact;
 -- distinct customers and orders are counted over the whole month. See
 -- def_incremental_marts.
-with order_items as not materialized (
+with order_items as {{ inlined() }} (
     select * from {{ ref('fct_order_items') }}
 ),
 
@@ -81,7 +81,7 @@ aggregated as (
         channel_id,
         ship_region_id as region_id,
         category,
-        date_trunc('month', order_date)::date as month_start_date,
+        cast(date_trunc('month', order_date) as date) as month_start_date,
         sum(gross_amount) as gross_amount,
         sum(discount_amount) as discount_amount,
         sum(net_revenue) as net_revenue,
@@ -99,28 +99,32 @@ aggregated as (
         channel_id,
         ship_region_id,
         category,
-        date_trunc('month', order_date)::date
+        cast(date_trunc('month', order_date) as date)
 ),
 
 final as (
     select
-        aggregated.month_start_date::date as month_start_date,
-        aggregated.channel_id::text as channel_id,
-        aggregated.region_id::text as region_id,
-        aggregated.category::text as category,
-        to_char(aggregated.month_start_date, 'YYYY-MM')::text as year_month,
+        cast(aggregated.month_start_date as date) as month_start_date,
+        cast(aggregated.channel_id as {{ type_text() }}) as channel_id,
+        cast(aggregated.region_id as {{ type_text() }}) as region_id,
+        cast(aggregated.category as {{ type_text() }}) as category,
+        cast({{ year_month('aggregated.month_start_date') }} as {{ type_text() }})
+            as year_month,
         -- an order without a channel or region is kept, labelled 'Unknown'
-        coalesce(channels.channel_name, 'Unknown')::text as channel_name,
-        coalesce(channels.channel_type, 'unknown')::text as channel_type,
-        coalesce(regions.region_name, 'Unknown')::text as region_name,
-        aggregated.gross_amount::numeric as gross_amount,
-        aggregated.discount_amount::numeric as discount_amount,
-        aggregated.net_revenue::numeric as net_revenue,
-        aggregated.cost_amount::numeric as cost_amount,
-        aggregated.gross_margin::numeric as gross_margin,
-        aggregated.units::bigint as units,
-        aggregated.orders::bigint as orders,
-        aggregated.customers::bigint as customers,
+        cast(coalesce(channels.channel_name, 'Unknown') as {{ type_text() }})
+            as channel_name,
+        cast(coalesce(channels.channel_type, 'unknown') as {{ type_text() }})
+            as channel_type,
+        cast(coalesce(regions.region_name, 'Unknown') as {{ type_text() }})
+            as region_name,
+        cast(aggregated.gross_amount as {{ type_decimal() }}) as gross_amount,
+        cast(aggregated.discount_amount as {{ type_decimal() }}) as discount_amount,
+        cast(aggregated.net_revenue as {{ type_decimal() }}) as net_revenue,
+        cast(aggregated.cost_amount as {{ type_decimal() }}) as cost_amount,
+        cast(aggregated.gross_margin as {{ type_decimal() }}) as gross_margin,
+        cast(aggregated.units as bigint) as units,
+        cast(aggregated.orders as bigint) as orders,
+        cast(aggregated.customers as bigint) as customers,
         {{ run_stamp() }} as refreshed_at
     from aggregated
     left join channels

@@ -7,7 +7,7 @@
 }}
 
 with snapshot as (
-    select * from {{ ref('snap_products') }}
+    select * from {{ ref('int_product_versions') }}
 ),
 
 versions as (
@@ -30,20 +30,20 @@ versions as (
 
 final as (
     select
-        product_id::text as product_id,
-        valid_from::timestamptz as valid_from,
-        sku::text as sku,
-        product_name::text as product_name,
-        category::text as category,
-        stock_quantity::integer as stock_quantity,
-        (stock_quantity - previous_stock_quantity)::integer as stock_change,
-        reorder_point::integer as reorder_point,
-        unit_cost::numeric as unit_cost,
-        list_price::numeric as list_price,
-        (stock_quantity * unit_cost)::numeric as stock_value,
-        (stock_quantity < reorder_point)::boolean as is_below_reorder,
-        (valid_to is null)::boolean as is_current,
-        valid_to::timestamptz as valid_to
+        cast(product_id as {{ type_text() }}) as product_id,
+        cast(valid_from as {{ type_timestamptz() }}) as valid_from,
+        cast(sku as {{ type_text() }}) as sku,
+        cast(product_name as {{ type_text() }}) as product_name,
+        cast(category as {{ type_text() }}) as category,
+        cast(stock_quantity as integer) as stock_quantity,
+        cast(stock_quantity - previous_stock_quantity as integer) as stock_change,
+        cast(reorder_point as integer) as reorder_point,
+        cast(unit_cost as {{ type_decimal() }}) as unit_cost,
+        cast(list_price as {{ type_decimal() }}) as list_price,
+        cast(stock_quantity * unit_cost as {{ type_decimal() }}) as stock_value,
+        cast(stock_quantity < reorder_point as boolean) as is_below_reorder,
+        cast(valid_to is null as boolean) as is_current,
+        cast(valid_to as {{ type_timestamptz() }}) as valid_to
     from versions
 )
 

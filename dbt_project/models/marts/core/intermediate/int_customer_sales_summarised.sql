@@ -3,7 +3,7 @@
         indexes=[
             {'columns': ['customer_id'], 'unique': true},
         ],
-        pre_hook=["{{ tune_mart_transaction() }}"],
+        pre_hook=on_postgres(["{{ tune_mart_transaction() }}"]),
     )
 }}
 

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_on_postgres(),
         incremental_strategy='delete+insert',
         unique_key='order_date',
         on_schema_change='append_new_columns',
@@ -8,8 +8,8 @@
             {'columns': ['order_date', 'category_a', 'category_b'], 'unique': true},
             {'columns': ['refreshed_at']},
         ],
-        pre_hook=["{{ tune_mart_transaction() }}"],
-        post_hook=["{{ delete_stale_days() }}"],
+        pre_hook=on_postgres(["{{ tune_mart_transaction() }}"]),
+        post_hook=on_postgres(["{{ delete_stale_days() }}"]),
     )
 }}
 
@@ -22,7 +22,7 @@
 -- Small (days x categories squared), so the totals are simply added up again on
 -- every run. Incremental: the days whose orders changed since the last run are
 -- counted again (see def_incremental_marts)
-with basket_items as not materialized (
+with basket_items as {{ inlined() }} (
     select * from {{ ref('int_basket_items_grouped') }}
 ),
 
@@ -32,17 +32,18 @@ days_to_refresh as (
     {{ order_dates_changed_since(last_refreshed_at()) }}
 ),
 
-items as not materialized (
+items as {{ inlined() }} (
     select * from basket_items
     where
-        order_date = any(array(
-            select days_to_refresh.order_date from days_to_refresh
-        ))
+        {{ is_in(
+            'order_date',
+            'select days_to_refresh.order_date from days_to_refresh'
+        ) }}
 ),
 
 {% else %}
 
-items as not materialized (
+items as {{ inlined() }} (
     select * from basket_items
 ),
 

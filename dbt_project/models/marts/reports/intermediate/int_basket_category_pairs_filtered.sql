@@ -15,13 +15,13 @@ basket_totals as (
     from order_dates
 ),
 
-thresholds as materialized (
+thresholds as {{ computed_once() }} (
     select
         basket_count,
-        greatest(
+        cast(greatest(
             {{ var('basket_min_pair_count') }},
             ceil({{ var('basket_min_support') }} * basket_count)
-        )::bigint as min_pair_count
+        ) as bigint) as min_pair_count
     from basket_totals
 ),
 

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_on_postgres(),
         incremental_strategy='delete+insert',
         unique_key='order_id',
         on_schema_change='append_new_columns',
@@ -10,8 +10,8 @@
             {'columns': ['product_id']},
             {'columns': ['refreshed_at']},
         ],
-        pre_hook=["{{ tune_mart_transaction() }}"],
-        post_hook=["{{ delete_basket_items_no_longer_sold() }}"],
+        pre_hook=on_postgres(["{{ tune_mart_transaction() }}"]),
+        post_hook=on_postgres(["{{ delete_basket_items_no_longer_sold() }}"]),
     )
 }}
 
@@ -21,22 +21,22 @@
 -- one row per product in a sale order: the market-basket transactions.
 -- Incremental: the orders whose lines fct_order_items rewrote since the last run
 -- are rebuilt (see def_incremental_marts)
-with order_items as not materialized (
+with order_items as {{ inlined() }} (
     select * from {{ ref('fct_order_items') }}
 ),
 
 {% if is_incremental() %}
 
+-- is_in: read through the indexes on refreshed_at and order_id, not by a join
+-- with the whole fact
 lines as (
     select * from order_items
     where
-        -- "= any(array(...))": read through the indexes on refreshed_at and
-        -- order_id, not by a join with the whole fact
-        order_id = any(array(
-            select rewritten.order_id
-            from order_items as rewritten
-            where rewritten.refreshed_at > {{ last_refreshed_at() }}
-        ))
+        {{ is_in(
+            'order_id',
+            'select rewritten.order_id from order_items as rewritten'
+            ~ ' where rewritten.refreshed_at > ' ~ last_refreshed_at()
+        ) }}
 ),
 
 {% else %}

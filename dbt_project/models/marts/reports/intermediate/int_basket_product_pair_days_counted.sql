@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_on_postgres(),
         incremental_strategy='delete+insert',
         unique_key=['order_date', 'product_a_id', 'product_b_id'],
         on_schema_change='append_new_columns',
@@ -9,7 +9,7 @@
             {'columns': ['product_a_id', 'product_b_id']},
             {'columns': ['refreshed_at']},
         ],
-        pre_hook=["{{ tune_mart_transaction() }}"],
+        pre_hook=on_postgres(["{{ tune_mart_transaction() }}"]),
     )
 }}
 
@@ -24,7 +24,7 @@
 -- that no longer occurs on such a day keeps its row with a count of 0, so that
 -- int_basket_product_pairs_counted sees its total change (see
 -- def_incremental_marts)
-with basket_items as not materialized (
+with basket_items as {{ inlined() }} (
     select * from {{ ref('int_basket_items_grouped') }}
 ),
 
@@ -34,17 +34,18 @@ days_to_refresh as (
     {{ order_dates_changed_since(last_refreshed_at()) }}
 ),
 
-items as not materialized (
+items as {{ inlined() }} (
     select * from basket_items
     where
-        order_date = any(array(
-            select days_to_refresh.order_date from days_to_refresh
-        ))
+        {{ is_in(
+            'order_date',
+            'select days_to_refresh.order_date from days_to_refresh'
+        ) }}
 ),
 
 {% else %}
 
-items as not materialized (
+items as {{ inlined() }} (
     select * from basket_items
 ),
 
@@ -74,9 +75,10 @@ previous as (
         pair_count
     from {{ this }}
     where
-        order_date = any(array(
-            select days_to_refresh.order_date from days_to_refresh
-        ))
+        {{ is_in(
+            'order_date',
+            'select days_to_refresh.order_date from days_to_refresh'
+        ) }}
 ),
 
 counted as (

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_on_postgres(),
         incremental_strategy='delete+insert',
         unique_key=['product_a_id', 'product_b_id'],
         on_schema_change='append_new_columns',
@@ -8,8 +8,8 @@
             {'columns': ['product_a_id', 'product_b_id'], 'unique': true},
             {'columns': ['pair_count']},
         ],
-        pre_hook=["{{ tune_mart_transaction() }}"],
-        post_hook=["delete from {{ this }} where pair_count = 0"],
+        pre_hook=on_postgres(["{{ tune_mart_transaction() }}"]),
+        post_hook=on_postgres(["delete from {{ this }} where pair_count = 0"]),
     )
 }}
 
@@ -17,7 +17,7 @@
 -- with the number of baskets holding both, before any threshold. Incremental: the
 -- pairs whose daily counts were rewritten since the last run are added up again
 -- (through the index on the pair); pairs whose total fell to 0 are deleted
-with pairs_daily as not materialized (
+with pairs_daily as {{ inlined() }} (
     select * from {{ ref('int_basket_product_pair_days_counted') }}
 ),
 

@@ -1,6 +1,6 @@
 {{
     config(
-        pre_hook=["{{ tune_mart_transaction() }}"],
+        pre_hook=on_postgres(["{{ tune_mart_transaction() }}"]),
     )
 }}
 
@@ -13,7 +13,7 @@ with pair_totals as (
     select * from {{ ref('int_basket_product_pairs_counted') }}
 ),
 
-basket_items as not materialized (
+basket_items as {{ inlined() }} (
     select * from {{ ref('int_basket_items_grouped') }}
 ),
 
@@ -27,13 +27,13 @@ basket_totals as (
     from order_dates
 ),
 
-thresholds as materialized (
+thresholds as {{ computed_once() }} (
     select
         basket_count,
-        greatest(
+        cast(greatest(
             {{ var('basket_min_pair_count') }},
             ceil({{ var('basket_min_support') }} * basket_count)
-        )::bigint as min_pair_count
+        ) as bigint) as min_pair_count
     from basket_totals
 ),
 
@@ -54,11 +54,11 @@ product_counts as (
         count(*) as basket_item_count
     from basket_items
     where
-        product_id = any(array(
-            select frequent_pairs.product_a_id from frequent_pairs
-            union
-            select frequent_pairs.product_b_id from frequent_pairs
-        ))
+        {{ is_in(
+            'product_id',
+            'select frequent_pairs.product_a_id from frequent_pairs'
+            ~ ' union select frequent_pairs.product_b_id from frequent_pairs'
+        ) }}
     group by product_id
 ),
 

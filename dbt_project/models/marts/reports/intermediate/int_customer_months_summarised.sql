@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_on_postgres(),
         incremental_strategy='delete+insert',
         unique_key=['customer_id', 'activity_month'],
         on_schema_change='append_new_columns',
@@ -9,11 +9,11 @@
             {'columns': ['activity_month']},
             {'columns': ['refreshed_at']},
         ],
-        pre_hook=["{{ tune_mart_transaction() }}"],
-        post_hook=[
+        pre_hook=on_postgres(["{{ tune_mart_transaction() }}"]),
+        post_hook=on_postgres([
             "delete from {{ this }} where refreshed_at = {{ run_stamp() }}"
             ~ " and orders = 0",
-        ],
+        ]),
     )
 }}
 
@@ -27,7 +27,7 @@
 -- from the fact, and only the rows whose figures changed are written; a customer
 -- no longer active in such a month is written with zero sales, which the
 -- post-hook deletes (see def_incremental_marts)
-with orders as not materialized (
+with orders as {{ inlined() }} (
     select * from {{ ref('fct_orders') }}
 ),
 
@@ -59,13 +59,13 @@ orders_to_aggregate as (
 monthly as (
     select
         customer_id,
-        date_trunc('month', order_date)::date as activity_month,
+        cast(date_trunc('month', order_date) as date) as activity_month,
         count(*) as orders,
         sum(net_revenue) as net_revenue
     from orders_to_aggregate
     -- anonymous orders (no customer) belong to no cohort
     where is_sale and customer_id is not null
-    group by customer_id, date_trunc('month', order_date)::date
+    group by customer_id, cast(date_trunc('month', order_date) as date)
 ),
 
 {% if is_incremental() %}
@@ -78,9 +78,10 @@ previous as (
         net_revenue
     from {{ this }}
     where
-        activity_month = any(array(
-            select months_to_refresh.month_start_date from months_to_refresh
-        ))
+        {{ is_in(
+            'activity_month',
+            'select months_to_refresh.month_start_date from months_to_refresh'
+        ) }}
 ),
 
 changed as (
@@ -113,8 +114,8 @@ final as (
         customer_id,
         activity_month,
         -- numerics
-        orders::bigint as orders,
-        net_revenue::numeric as net_revenue,
+        cast(orders as bigint) as orders,
+        cast(net_revenue as {{ type_decimal() }}) as net_revenue,
         -- timestamps
         {{ run_stamp() }} as refreshed_at
     from changed

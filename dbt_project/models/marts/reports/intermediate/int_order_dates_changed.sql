@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_on_postgres(),
         incremental_strategy='delete+insert',
         unique_key='order_date',
         on_schema_change='append_new_columns',
@@ -8,7 +8,7 @@
             {'columns': ['order_date'], 'unique': true},
             {'columns': ['changed_at']},
         ],
-        pre_hook=["{{ tune_mart_transaction() }}"],
+        pre_hook=on_postgres(["{{ tune_mart_transaction() }}"]),
     )
 }}
 
@@ -26,7 +26,7 @@ fingerprints as (
     select
         order_date,
         count(*) as orders_placed,
-        count(*) filter (where is_sale and item_count > 0) as basket_count,
+        count(case when is_sale and item_count > 0 then 1 end) as basket_count,
         max(refreshed_at) as last_refreshed_at
     from orders
     group by order_date
