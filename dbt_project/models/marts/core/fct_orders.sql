@@ -19,8 +19,8 @@
 }}
 
 -- one row per live order. An incremental run rewrites the orders written in raw
--- since its previous run and every order of their customers (a new, changed or
--- deleted order can renumber the customer's other orders); see the doc block
+-- since its previous run, and the other orders of their customers whose history
+-- moved (a new, changed or deleted order can renumber them); see the doc block
 -- def_incremental_facts
 with orders as (
     select * from {{ ref('int_orders_with_customer_history') }}
@@ -50,10 +50,25 @@ changed_customers as (
     where order_id in (select changed_orders.order_id from changed_orders)
 ),
 
+-- of those customers' orders, the changed ones and those whose history moved;
+-- the others are already right (rewriting them would mark their days changed
+-- for every mart downstream)
 orders_to_refresh as (
-    select *
+    select orders.*
     from orders
-    where {{ is_in('customer_id', 'select customer_id from changed_customers') }}
+    left join {{ this }} as loaded
+        on orders.order_id = loaded.order_id
+    where
+        {{ is_in('orders.customer_id', 'select customer_id from changed_customers') }}
+        and (
+            orders.order_id in (select changed_orders.order_id from changed_orders)
+            or loaded.order_id is null
+            or orders.customer_order_number
+            is distinct from loaded.customer_order_number
+            or orders.days_since_previous_order
+            is distinct from loaded.days_since_previous_order
+            or orders.is_first_order is distinct from loaded.is_first_order
+        )
 
     union all
 
