@@ -22,7 +22,9 @@
 -- since its previous run, and the other orders of their customers whose history
 -- moved (a new, changed or deleted order can renumber them); see the doc block
 -- def_incremental_facts
-with orders as (
+-- inlined on PostgreSQL: each use pushes its filter on customer_id into the
+-- view's window over the customer's orders, instead of numbering all orders once
+with orders as {{ inlined() }} (
     select * from {{ ref('int_orders_with_customer_history') }}
 ),
 
